@@ -1,0 +1,17 @@
+"""Make Effects bus: one typed way to talk over NATS and JetStream."""
+
+from makefx_bus.bus import Bus
+from makefx_bus.headers import ACTOR_HEADER, MSG_ID_HEADER, TRACE_HEADER
+from makefx_bus.streams import BucketSpec, StreamSpec, bucket_specs, provision, stream_specs
+
+__all__ = [
+    "ACTOR_HEADER",
+    "MSG_ID_HEADER",
+    "TRACE_HEADER",
+    "BucketSpec",
+    "Bus",
+    "StreamSpec",
+    "bucket_specs",
+    "provision",
+    "stream_specs",
+]

@@ -1,0 +1,1 @@
+"""The billing service: keeps the usage ledger and syncs it to Polar."""

@@ -1,0 +1,1 @@
+"""The chat service: answers chat turns with Claude and proposes tool calls for approval."""

@@ -1,0 +1,12 @@
+"""Wires the chat service: bus, responders and health, built by `bootstrap`."""
+
+from fastapi import FastAPI
+
+from makefx_bus import Bus
+from makefx_chat.settings import ChatSettings
+from makefx_runtime import Service, build_app
+
+
+def bootstrap(settings: ChatSettings) -> FastAPI:
+    bus = Bus(settings)
+    return build_app(Service(settings=settings, bus=bus, title="Make Effects chat"))

@@ -1,0 +1,1 @@
+"""The gateway: users, spaces and members; the public HTTP API and the WebSocket."""

@@ -1,0 +1,1 @@
+"""The generation service: consumes generation jobs, calls providers, stores media and reports back."""

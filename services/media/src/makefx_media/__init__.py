@@ -1,0 +1,1 @@
+"""The media service: owns the object-storage bucket: ingest, probe, thumbnails, posters, signed URLs."""
