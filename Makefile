@@ -15,7 +15,7 @@ setup: $(STAMP)
 $(STAMP): requirements.txt constraints.txt $(PACKAGES) scripts/setup-system.sh
 	bash scripts/setup-system.sh
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP) install -q -c constraints.txt pip hatchling editables
+	$(PIP) install -q -c constraints.txt pip hatchling
 	$(PIP) install -q --no-build-isolation -c constraints.txt -r requirements.txt
 	touch $@
 
