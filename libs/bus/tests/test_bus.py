@@ -1,5 +1,6 @@
 """The bus on a real nats-server: provisioning, typed requests, typed errors, JetStream publishing."""
 
+import asyncio
 import json
 from typing import ClassVar, Literal
 
@@ -161,3 +162,69 @@ async def test_persist_stores_once_per_message_id(client_bus, nats_server):
     assert json.loads(stored.data) == {"type": "test:recorded", "amount": 3}
     assert stored.headers[TRACE_HEADER]
     assert ACTOR_HEADER not in stored.headers
+
+
+class Hold(Request[Echo]):
+    type: Literal["test:hold"] = "test:hold"
+    subject: ClassVar[Subject] = Subject("fx.test.hold")
+    text: str
+
+
+async def test_a_slow_request_does_not_hold_up_the_others(nats_server, client_bus):
+    bus = Bus(settings(nats_server.url, "slow-responder"))
+    release = asyncio.Event()
+
+    async def on_hold(request: Hold) -> Echo:
+        if request.text == "slow":
+            await release.wait()
+        return Echo(text=request.text)
+
+    bus.responder(on_hold)
+    await bus.start()
+    try:
+        slow = asyncio.create_task(client_bus.request(Hold(text="slow")))
+        fast = await client_bus.request(Hold(text="fast"))
+        assert fast.text == "fast" and not slow.done()
+        release.set()
+        assert (await slow).text == "slow"
+    finally:
+        await bus.stop()
+
+
+async def test_an_in_order_responder_answers_strictly_in_arrival_order(nats_server, client_bus):
+    bus = Bus(settings(nats_server.url, "ordered-responder"))
+    seen: list[str] = []
+
+    async def on_hold(request: Hold) -> Echo:
+        await asyncio.sleep(0)  # yield, so out-of-order processing would show
+        seen.append(request.text)
+        return Echo(text=request.text)
+
+    bus.responder(on_hold, concurrency=1)
+    await bus.start()
+    try:
+        texts = [str(i) for i in range(50)]
+        await asyncio.gather(*(client_bus.request(Hold(text=text)) for text in texts))
+        assert seen == texts
+    finally:
+        await bus.stop()
+
+
+async def test_stop_answers_requests_already_in_flight(nats_server, client_bus):
+    bus = Bus(settings(nats_server.url, "draining-responder"))
+    started = asyncio.Event()
+    release = asyncio.Event()
+
+    async def on_hold(request: Hold) -> Echo:
+        started.set()
+        await release.wait()
+        return Echo(text=request.text)
+
+    bus.responder(on_hold)
+    await bus.start()
+    pending = asyncio.create_task(client_bus.request(Hold(text="in flight")))
+    await asyncio.wait_for(started.wait(), 5)
+    stopping = asyncio.create_task(bus.stop())
+    release.set()
+    assert (await pending).text == "in flight"
+    await stopping
