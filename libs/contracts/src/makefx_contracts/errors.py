@@ -31,12 +31,13 @@ class ErrorCode(StrEnum):
 
 
 class ErrorReply(Message):
-    """The typed error envelope every responder sends instead of its reply."""
+    """The typed error envelope: a responder's answer on the bus, an `error` frame on the socket."""
 
     type: Literal["error"] = "error"
     code: ErrorCode
     message: str
     details: dict[str, Any] = Field(default_factory=dict)
+    request_id: str | None = None
 
 
 class FxError(Exception):
@@ -53,8 +54,8 @@ class FxError(Exception):
         self.message = message
         self.details = details or {}
 
-    def to_reply(self) -> ErrorReply:
-        return ErrorReply(code=self.code, message=self.message, details=self.details)
+    def to_reply(self, request_id: str | None = None) -> ErrorReply:
+        return ErrorReply(code=self.code, message=self.message, details=self.details, request_id=request_id)
 
     @staticmethod
     def from_reply(reply: ErrorReply) -> FxError:

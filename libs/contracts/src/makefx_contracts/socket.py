@@ -1,0 +1,122 @@
+"""The WebSocket protocol (`/api/spaces/{spaceId}/ws`): the original product's messages, plus `seq` and `ack`.
+
+Client messages are listed here; the server sends space events (`events.py`) as they
+are, and the server-only messages below. Any client message may carry a `requestId`,
+echoed in the reply that answers it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from makefx_contracts.base import Message
+from makefx_contracts.presence import PresenceEntry
+from makefx_contracts.rows import AssetRow, LineageRow, MediaKind, VariantRow
+from makefx_contracts.space import AssetChanges, Position
+
+
+class ClientMessage(Message):
+    request_id: str | None = Field(default=None, min_length=1, max_length=128)
+
+
+# -- client -> server ---------------------------------------------------------------
+
+
+class SyncRequest(ClientMessage):
+    type: Literal["sync:request"] = "sync:request"
+    since_seq: int | None = Field(default=None, ge=0)
+
+
+class AssetCreate(ClientMessage):
+    type: Literal["asset:create"] = "asset:create"
+    name: str = Field(min_length=1, max_length=200)
+    asset_type: str = Field(min_length=1, max_length=40)
+    media_kind: MediaKind = MediaKind.IMAGE
+    parent_asset_id: str | None = None
+    position: Position | None = None
+
+
+class AssetUpdate(ClientMessage):
+    type: Literal["asset:update"] = "asset:update"
+    asset_id: str
+    changes: AssetChanges
+
+
+class AssetDelete(ClientMessage):
+    type: Literal["asset:delete"] = "asset:delete"
+    asset_id: str
+
+
+class AssetSetActive(ClientMessage):
+    type: Literal["asset:setActive"] = "asset:setActive"
+    asset_id: str
+    variant_id: str
+
+
+class AssetFork(ClientMessage):
+    type: Literal["asset:fork"] = "asset:fork"
+    source_variant_id: str
+    name: str = Field(min_length=1, max_length=200)
+    asset_type: str = Field(min_length=1, max_length=40)
+    parent_asset_id: str | None = None
+
+
+class VariantStar(ClientMessage):
+    type: Literal["variant:star"] = "variant:star"
+    variant_id: str
+    starred: bool
+
+
+class VariantDelete(ClientMessage):
+    type: Literal["variant:delete"] = "variant:delete"
+    variant_id: str
+
+
+class LineageSever(ClientMessage):
+    type: Literal["lineage:sever"] = "lineage:sever"
+    lineage_id: str
+
+
+class PresenceUpdate(ClientMessage):
+    type: Literal["presence:update"] = "presence:update"
+    viewing: str | None = None
+
+
+ClientMessageAny = Annotated[
+    SyncRequest
+    | AssetCreate
+    | AssetUpdate
+    | AssetDelete
+    | AssetSetActive
+    | AssetFork
+    | VariantStar
+    | VariantDelete
+    | LineageSever
+    | PresenceUpdate,
+    Field(discriminator="type"),
+]
+
+
+# -- server -> client (besides the space events) ------------------------------------
+
+
+class SyncState(Message):
+    type: Literal["sync:state"] = "sync:state"
+    seq: int
+    assets: list[AssetRow]
+    variants: list[VariantRow]
+    lineage: list[LineageRow]
+    presence: list[PresenceEntry]
+
+
+class Ack(Message):
+    type: Literal["ack"] = "ack"
+    request_id: str | None
+    seq: int
+
+
+class PresenceChanged(Message):
+    type: Literal["presence:update"] = "presence:update"
+    presence: list[PresenceEntry]

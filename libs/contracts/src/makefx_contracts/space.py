@@ -1,0 +1,197 @@
+"""Commands and queries for one space, sent to the space-state replica that owns it.
+
+Every command carries the acting user (id and role, stamped by the gateway after its
+membership check) and a request id: a command retried with the same request id
+returns the first result and changes nothing. All travel on `fx.state.<replica>.cmd`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import Field, SerializerFunctionWrapHandler, model_serializer, model_validator
+
+from makefx_contracts.base import Message, Model, Request, Subject
+from makefx_contracts.events import SpaceEvent
+from makefx_contracts.identity import Role
+from makefx_contracts.rows import AssetRow, LineageRow, MediaKind, VariantRow
+from makefx_contracts.subjects import STATE_COMMANDS
+
+
+class Actor(Model):
+    user_id: str
+    role: Role
+
+
+class Position(Model):
+    x: float
+    y: float
+
+
+class Applied(Message):
+    """A command's outcome: the events it committed (empty when it changed nothing)."""
+
+    type: Literal["space:applied"] = "space:applied"
+    space_id: str
+    seq: int
+    events: list[SpaceEvent] = Field(default_factory=list)
+    duplicate: bool = False
+
+
+class SpaceCommand(Request[Applied]):
+    subject: ClassVar[Subject] = STATE_COMMANDS
+    space_id: str
+    request_id: str = Field(min_length=1, max_length=128)
+    actor: Actor
+
+
+class CreateAsset(SpaceCommand):
+    type: Literal["space:createAsset"] = "space:createAsset"
+    name: str = Field(min_length=1, max_length=200)
+    asset_type: str = Field(min_length=1, max_length=40)
+    media_kind: MediaKind = MediaKind.IMAGE
+    parent_asset_id: str | None = None
+    position: Position | None = None
+
+
+class AssetChanges(Model):
+    """A partial update: only the fields present on the wire change (`parentAssetId: null` detaches)."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    tags: list[Annotated[str, Field(min_length=1, max_length=60)]] | None = Field(default=None, max_length=50)
+    type: str | None = Field(default=None, min_length=1, max_length=40)
+    parent_asset_id: str | None = None
+    position: Position | None = None
+
+    @model_serializer(mode="wrap")
+    def _only_fields_sent(self, serialize: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Keep "absent" and "null" apart across every hop: drop what the sender never set.
+        sent = {self.model_fields[name].alias or name for name in self.model_fields_set}
+        return {key: value for key, value in serialize(self).items() if key in sent}
+
+    @model_validator(mode="after")
+    def _something_changes(self) -> AssetChanges:
+        if not self.model_fields_set:
+            raise ValueError("changes must name at least one field")
+        for name in ("name", "type", "tags", "position"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        return self
+
+
+class UpdateAsset(SpaceCommand):
+    type: Literal["space:updateAsset"] = "space:updateAsset"
+    asset_id: str
+    changes: AssetChanges
+
+
+class DeleteAsset(SpaceCommand):
+    type: Literal["space:deleteAsset"] = "space:deleteAsset"
+    asset_id: str
+
+
+class SetActiveVariant(SpaceCommand):
+    type: Literal["space:setActiveVariant"] = "space:setActiveVariant"
+    asset_id: str
+    variant_id: str
+
+
+class ForkAsset(SpaceCommand):
+    type: Literal["space:forkAsset"] = "space:forkAsset"
+    source_variant_id: str
+    name: str = Field(min_length=1, max_length=200)
+    asset_type: str = Field(min_length=1, max_length=40)
+    parent_asset_id: str | None = None
+
+
+class StarVariant(SpaceCommand):
+    type: Literal["space:starVariant"] = "space:starVariant"
+    variant_id: str
+    starred: bool
+
+
+class DeleteVariant(SpaceCommand):
+    type: Literal["space:deleteVariant"] = "space:deleteVariant"
+    variant_id: str
+
+
+class SeverLineage(SpaceCommand):
+    type: Literal["space:severLineage"] = "space:severLineage"
+    lineage_id: str
+
+
+Mutation = Annotated[
+    CreateAsset | UpdateAsset | DeleteAsset | SetActiveVariant | ForkAsset | StarVariant | DeleteVariant | SeverLineage,
+    Field(discriminator="type"),
+]
+
+
+# -- queries -------------------------------------------------------------------------
+
+
+class SpaceSnapshot(Message):
+    type: Literal["space:snapshot"] = "space:snapshot"
+    space_id: str
+    seq: int
+    assets: list[AssetRow]
+    variants: list[VariantRow]
+    lineage: list[LineageRow]
+
+
+class GetSpaceState(Request[SpaceSnapshot]):
+    type: Literal["space:getState"] = "space:getState"
+    subject: ClassVar[Subject] = STATE_COMMANDS
+    space_id: str
+
+
+class EventsSince(Message):
+    """The events after `since_seq`, or `complete=False` when the log no longer reaches back."""
+
+    type: Literal["space:eventsSince"] = "space:eventsSince"
+    space_id: str
+    seq: int
+    complete: bool
+    events: list[SpaceEvent]
+
+
+class GetEventsSince(Request[EventsSince]):
+    type: Literal["space:getEventsSince"] = "space:getEventsSince"
+    subject: ClassVar[Subject] = STATE_COMMANDS
+    space_id: str
+    since_seq: int = Field(ge=0)
+    limit: int = Field(default=1000, ge=1, le=10_000)
+
+
+class AssetDetail(Message):
+    type: Literal["space:assetDetail"] = "space:assetDetail"
+    space_id: str
+    seq: int
+    asset: AssetRow
+    variants: list[VariantRow]
+    lineage: list[LineageRow]
+
+
+class GetAsset(Request[AssetDetail]):
+    type: Literal["space:getAsset"] = "space:getAsset"
+    subject: ClassVar[Subject] = STATE_COMMANDS
+    space_id: str
+    asset_id: str
+
+
+Query = Annotated[GetSpaceState | GetEventsSince | GetAsset, Field(discriminator="type")]
+
+StateRequest = Annotated[
+    CreateAsset
+    | UpdateAsset
+    | DeleteAsset
+    | SetActiveVariant
+    | ForkAsset
+    | StarVariant
+    | DeleteVariant
+    | SeverLineage
+    | GetSpaceState
+    | GetEventsSince
+    | GetAsset,
+    Field(discriminator="type"),
+]
+"""Everything a space-state replica answers on `fx.state.<replica>.cmd`."""
