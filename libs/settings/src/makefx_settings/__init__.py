@@ -31,5 +31,6 @@ class ServiceSettings(BaseSettings):
     stream_replicas: int = Field(default=1, ge=1, le=5)
     space_events_max_age_days: float = Field(default=30, gt=0)
     space_events_max_bytes: int = Field(default=10 * 1024**3, gt=0)
-    replica_heartbeat_ttl_seconds: float = Field(default=6, gt=0)
-    space_lease_ttl_seconds: float = Field(default=15, gt=0)
+    # A space's lease is valid while its holder heartbeats; a dead replica's spaces move
+    # after at most this long (docs/decisions/0007).
+    replica_heartbeat_ttl_seconds: float = Field(default=3, gt=0)
