@@ -32,7 +32,7 @@ class Runner:
             MAKEFX_HTTP_PORT=str(http_port),
             MAKEFX_NATS_PORT=str(nats_port),
             MAKEFX_ARGON2_TIME_COST="1",
-            MAKEFX_ARGON2_MEMORY_COST="8192",
+            MAKEFX_ARGON2_MEMORY_COST_KIB="8192",
         )
         self.process = subprocess.Popen(
             [MAKEFX, "dev"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True

@@ -89,6 +89,8 @@ class Supervisor:
             MAKEFX_HTTP_PORT=str(port),
             MAKEFX_JWT_SECRET=env.get("MAKEFX_JWT_SECRET") or self.jwt_secret(),
             MAKEFX_LOG_FORMAT=env.get("MAKEFX_LOG_FORMAT", "text"),
+            # Plain HTTP on this machine: a Secure cookie would never be sent back.
+            MAKEFX_ACCESS_COOKIE_SECURE=env.get("MAKEFX_ACCESS_COOKIE_SECURE", "false"),
             PYTHONUNBUFFERED="1",
         )
         env.update(spec.env)

@@ -6,6 +6,8 @@ without copying a conftest.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -37,12 +39,18 @@ def fresh_nats_server(tmp_path: Path) -> Iterator[NatsServer]:
 
 
 @pytest.fixture(scope="session")
-def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A PostgreSQL 16 from the `pgserver` wheel, in a temporary directory, for the session."""
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL 16 from the `pgserver` wheel, in a temporary directory, for the session.
+
+    Its data lives outside pytest's basetemp: pytest prunes old basetemp folders, and a
+    concurrent pytest run would otherwise delete a running server's data directory.
+    """
     import pgserver
 
-    server = pgserver.get_server(tmp_path_factory.mktemp("pg"), cleanup_mode="stop")
+    data_dir = Path(tempfile.mkdtemp(prefix="makefx-pg-"))
+    server = pgserver.get_server(data_dir, cleanup_mode="stop")
     try:
         yield server.get_uri()
     finally:
         server.cleanup()
+        shutil.rmtree(data_dir, ignore_errors=True)

@@ -1,0 +1,65 @@
+"""Wires the gateway: database, tokens, services, HTTP routes, bus responders; built by `bootstrap`."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi import FastAPI
+
+from makefx_auth import AccessTokens
+from makefx_bus import Bus
+from makefx_gateway.errors import install_error_handlers
+from makefx_gateway.handlers import IdentityResponders
+from makefx_gateway.http.auth import auth_router
+from makefx_gateway.http.limits import BodyLimit
+from makefx_gateway.http.security import AccessCookie, credentials
+from makefx_gateway.http.spaces import spaces_router
+from makefx_gateway.passwords import Passwords
+from makefx_gateway.ratelimit import LoginLimits, SlidingWindow
+from makefx_gateway.service import Accounts, Spaces
+from makefx_gateway.settings import GatewaySettings
+from makefx_gateway.store import SqlStore, create_engine
+from makefx_runtime import Service, build_app
+
+
+def bootstrap(settings: GatewaySettings) -> FastAPI:
+    store = SqlStore(create_engine(settings.resolved_database_url()))
+    tokens = AccessTokens(
+        settings.signing_keys(), issuer=settings.jwt_issuer, ttl_seconds=settings.access_token_ttl_seconds
+    )
+    passwords = Passwords(
+        time_cost=settings.argon2_time_cost,
+        memory_cost_kib=settings.argon2_memory_cost_kib,
+        parallelism=settings.argon2_parallelism,
+    )
+    limits = LoginLimits(
+        per_email=SlidingWindow(settings.login_attempts_per_email, settings.login_window_seconds),
+        per_address=SlidingWindow(settings.login_attempts_per_address, settings.login_window_seconds),
+    )
+    accounts = Accounts(
+        store, passwords, tokens, limits, refresh_ttl=timedelta(seconds=settings.refresh_token_ttl_seconds)
+    )
+    spaces = Spaces(store)
+
+    bus = Bus(settings)
+    identity = IdentityResponders(accounts, spaces)
+    bus.responder(identity.on_get_membership)
+    bus.responder(identity.on_get_user)
+
+    cookie = AccessCookie(name=settings.access_cookie_name, secure=settings.access_cookie_secure)
+    caller = credentials(accounts, cookie)
+    app = build_app(
+        Service(
+            settings=settings,
+            bus=bus,
+            title="Make Effects gateway",
+            routers=[auth_router(accounts, cookie, caller), spaces_router(spaces, caller)],
+            on_start=[store.migrate],
+            on_stop=[store.close],
+            checks=[store.problem],
+            openapi_url="/api/openapi.json",
+        )
+    )
+    install_error_handlers(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    return app

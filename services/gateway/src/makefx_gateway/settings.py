@@ -1,0 +1,103 @@
+"""Settings of the gateway (environment: MAKEFX_*): database, tokens, cookies, limits, password cost."""
+
+from __future__ import annotations
+
+from typing import Literal, Self
+
+from pydantic import Field, SecretStr, model_validator
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from makefx_auth import KeyConfigError, SigningKeys
+from makefx_settings import ServiceSettings
+
+_ASYNC_DRIVERS = {
+    "postgres": "postgresql+asyncpg",
+    "postgresql": "postgresql+asyncpg",
+    "postgresql+asyncpg": "postgresql+asyncpg",
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+aiosqlite": "sqlite+aiosqlite",
+}
+
+
+class GatewaySettings(ServiceSettings):
+    service_name: str = "gateway"
+    http_port: int = 8000
+
+    # The global database. Unset: SQLite at <data_dir>/gateway.sqlite. `postgresql://…`
+    # (or `postgres://…`) is normalised to the asyncpg driver.
+    database_url: str | None = None
+
+    # Access tokens: HS256 with `jwt_secret` (>= 32 bytes), or RS256 with a key pair
+    # given as PEM strings or PEM file paths (the public key is derived when omitted).
+    jwt_algorithm: Literal["HS256", "RS256"] = "HS256"
+    jwt_secret: SecretStr | None = None
+    jwt_private_key: SecretStr | None = None
+    jwt_public_key: str | None = None
+    jwt_issuer: str = "makefx"
+    access_token_ttl_seconds: int = Field(default=900, gt=0)
+    refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, gt=0)
+
+    # The browser's alternative to `Authorization: Bearer`: an HttpOnly cookie.
+    access_cookie_name: str = "makefx_access"
+    access_cookie_secure: bool = True
+
+    # Login attempts per sliding window, counted in this gateway process only.
+    login_attempts_per_email: int = Field(default=10, ge=1)
+    login_attempts_per_address: int = Field(default=50, ge=1)
+    login_window_seconds: float = Field(default=60, gt=0)
+
+    # Largest request body the JSON API reads.
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+
+    # argon2id cost. The defaults are argon2-cffi's (RFC 9106 "low memory" profile);
+    # only tests lower them.
+    argon2_time_cost: int = Field(default=3, ge=1)
+    argon2_memory_cost_kib: int = Field(default=64 * 1024, ge=8)
+    argon2_parallelism: int = Field(default=4, ge=1)
+
+    @model_validator(mode="after")
+    def _tokens_can_be_signed(self) -> Self:
+        """Fail at startup, naming the variable to set, rather than on the first login."""
+        try:
+            keys = self.signing_keys()
+        except KeyConfigError as error:
+            if self.jwt_algorithm == "HS256":
+                hint = "set MAKEFX_JWT_SECRET to a random string of at least 32 bytes"
+            else:
+                hint = "set MAKEFX_JWT_PRIVATE_KEY to an RSA private key (PEM text or the path of a PEM file)"
+            raise ValueError(f"access tokens cannot be signed: {error}; {hint}") from None
+        if not keys.can_sign:
+            raise ValueError(
+                "access tokens cannot be signed: the gateway issues tokens, so RS256 needs "
+                "MAKEFX_JWT_PRIVATE_KEY, not only MAKEFX_JWT_PUBLIC_KEY"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _database_url_is_supported(self) -> Self:
+        self.resolved_database_url()
+        return self
+
+    def signing_keys(self) -> SigningKeys:
+        return SigningKeys.from_config(
+            self.jwt_algorithm,
+            secret=self.jwt_secret.get_secret_value() if self.jwt_secret else None,
+            private_key=self.jwt_private_key.get_secret_value() if self.jwt_private_key else None,
+            public_key=self.jwt_public_key,
+        )
+
+    def resolved_database_url(self) -> str:
+        """The SQLAlchemy async URL of the global database."""
+        if not self.database_url:
+            return f"sqlite+aiosqlite:///{(self.data_dir / 'gateway.sqlite').resolve()}"
+        try:
+            url = make_url(self.database_url)
+        except ArgumentError:
+            raise ValueError("MAKEFX_DATABASE_URL is not a database URL") from None
+        driver = _ASYNC_DRIVERS.get(url.drivername)
+        if driver is None:
+            raise ValueError(
+                f"MAKEFX_DATABASE_URL uses {url.drivername!r}: only postgresql:// (asyncpg) and sqlite:// are supported"
+            )
+        return url.set(drivername=driver).render_as_string(hide_password=False)

@@ -1,0 +1,314 @@
+"""The SQLModel adapter of the gateway store: SQLite (aiosqlite) or PostgreSQL (asyncpg)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete as sql_delete
+from sqlalchemy import event, func, update
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlmodel import col, select, text
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from makefx_contracts.errors import Conflict, NotFound, Unavailable
+from makefx_contracts.identity import Role
+from makefx_gateway.domain import Member, MemberProfile, Session, Space, SpaceView, User
+from makefx_gateway.store.migrations import migrate
+from makefx_gateway.store.tables import MemberRow, SessionRow, SpaceRow, UserRow
+
+log = logging.getLogger(__name__)
+
+_WRITE = "makefx_write"
+_SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def create_engine(url: str) -> AsyncEngine:
+    """An async engine; on SQLite with WAL, foreign keys on, and write transactions taking the lock first."""
+    if make_url(url).get_backend_name() != "sqlite":
+        return create_async_engine(url, pool_pre_ping=True)
+    engine = create_async_engine(url, connect_args={"timeout": _SQLITE_BUSY_TIMEOUT_MS / 1000})
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let us, not the driver, say when a transaction begins (see _on_begin).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        # A write transaction takes SQLite's write lock at BEGIN, so its reads and
+        # writes are one atomic step (check the owner count, then demote) and two
+        # writers queue instead of failing with "database is locked" mid-way.
+        # Readers stay DEFERRED and, under WAL, never wait for writers.
+        immediate = connection.get_execution_options().get(_WRITE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+class SqlStore:
+    """`GatewayStore` over SQLAlchemy: one `AsyncSession` per transaction."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._migrated = False
+
+    async def migrate(self) -> int:
+        url = self.engine.url
+        if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+            await asyncio.to_thread(Path(url.database).parent.mkdir, parents=True, exist_ok=True)
+        # As a writer: on SQLite two gateways starting at once then queue instead of failing.
+        version = await migrate(self.engine, execution_options={_WRITE: True})
+        self._migrated = True
+        log.info("global database at schema version %d", version)
+        return version
+
+    async def problem(self) -> str | None:
+        if not self._migrated:
+            return "the database is not migrated yet"
+        try:
+            async with self.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except (DBAPIError, OSError, TimeoutError) as error:
+            return f"the database does not answer: {type(error).__name__}"
+        return None
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    @contextlib.asynccontextmanager
+    async def transaction(self, *, write: bool = False) -> AsyncIterator[SqlTransaction]:
+        if not self._migrated:
+            raise Unavailable("the gateway is starting: its database is not ready yet")
+        try:
+            async with AsyncSession(self.engine, expire_on_commit=False) as session, session.begin():
+                await session.connection(execution_options={_WRITE: write})
+                yield SqlTransaction(session)
+        except DBAPIError as error:
+            if not _is_unreachable(error):
+                raise
+            log.warning("database unreachable: %s", error)
+            raise Unavailable("the database is unavailable, try again shortly") from None
+        except (OSError, TimeoutError) as error:
+            log.warning("database unreachable: %s", error)
+            raise Unavailable("the database is unavailable, try again shortly") from None
+
+
+def _is_unreachable(error: DBAPIError) -> bool:
+    """Lost or refused connections and locked files: worth a retry, unlike a bad statement.
+
+    A failure while connecting carries no statement; one on a live connection that
+    died is flagged `connection_invalidated`.
+    """
+    return (
+        isinstance(error, OperationalError | InterfaceError) or error.connection_invalidated or error.statement is None
+    )
+
+
+class SqlTransaction:
+    def __init__(self, db: AsyncSession) -> None:
+        self.db = db
+
+    async def _flush(self, conflict: str, **details: str) -> None:
+        try:
+            await self.db.flush()
+        except IntegrityError:
+            raise Conflict(conflict, details=details) from None
+
+    # -- users ---------------------------------------------------------------------------
+
+    async def add_user(self, user: User) -> None:
+        self.db.add(UserRow(**_fields(user)))
+        await self._flush("an account with this email already exists", email=user.email)
+
+    async def user(self, user_id: str) -> User | None:
+        row = await self.db.get(UserRow, user_id)
+        return _user(row) if row else None
+
+    async def user_by_email(self, email: str) -> User | None:
+        row = (await self.db.exec(select(UserRow).where(UserRow.email == email))).first()
+        return _user(row) if row else None
+
+    async def set_password_hash(self, user_id: str, password_hash: str, now: datetime) -> None:
+        await self.db.exec(
+            update(UserRow).where(col(UserRow.id) == user_id).values(password_hash=password_hash, updated_at=now)
+        )
+
+    # -- sessions ------------------------------------------------------------------------
+
+    async def add_session(self, session: Session) -> None:
+        self.db.add(SessionRow(**_fields(session)))
+        await self._flush("session id collision")
+
+    async def session(self, session_id: str) -> Session | None:
+        row = await self.db.get(SessionRow, session_id)
+        return _session(row) if row else None
+
+    async def session_by_refresh_hash(self, refresh_hash: str) -> Session | None:
+        statement = select(SessionRow).where(SessionRow.refresh_token_hash == refresh_hash)
+        row = (await self.db.exec(statement)).first()
+        return _session(row) if row else None
+
+    async def rotate_session(
+        self, session_id: str, old_hash: str, new_hash: str, expires_at: datetime, now: datetime
+    ) -> bool:
+        result = await self.db.exec(
+            update(SessionRow)
+            .where(
+                col(SessionRow.id) == session_id,
+                col(SessionRow.refresh_token_hash) == old_hash,
+                col(SessionRow.revoked_at).is_(None),
+                col(SessionRow.expires_at) > now,
+            )
+            .values(refresh_token_hash=new_hash, expires_at=expires_at)
+        )
+        return result.rowcount == 1
+
+    async def revoke_session(self, session_id: str, now: datetime) -> None:
+        await self.db.exec(
+            update(SessionRow)
+            .where(col(SessionRow.id) == session_id, col(SessionRow.revoked_at).is_(None))
+            .values(revoked_at=now)
+        )
+
+    # -- spaces --------------------------------------------------------------------------
+
+    async def add_space(self, space: Space, owner: Member) -> None:
+        self.db.add(SpaceRow(**_fields(space)))
+        await self._flush("space id collision")
+        self.db.add(MemberRow(**_fields(owner)))
+        await self._flush("member already exists")
+
+    async def space(self, space_id: str, *, lock: bool = False) -> Space | None:
+        statement = select(SpaceRow).where(SpaceRow.id == space_id)
+        if lock:
+            statement = statement.with_for_update()
+        row = (await self.db.exec(statement)).first()
+        return _space(row) if row else None
+
+    async def spaces_of(self, user_id: str) -> list[SpaceView]:
+        statement = (
+            select(SpaceRow, MemberRow.role)
+            .join(MemberRow, col(MemberRow.space_id) == col(SpaceRow.id))
+            .where(MemberRow.user_id == user_id)
+            .order_by(col(SpaceRow.created_at), col(SpaceRow.id))
+        )
+        return [SpaceView(_space(row), Role(role)) for row, role in await self.db.exec(statement)]
+
+    async def rename_space(self, space_id: str, name: str, now: datetime) -> Space:
+        row = await self.db.get(SpaceRow, space_id)
+        if row is None:
+            raise NotFound("space not found", details={"spaceId": space_id})
+        row.name = name
+        row.updated_at = now
+        await self.db.flush()
+        return _space(row)
+
+    async def delete_space(self, space_id: str) -> None:
+        # Memberships go with it (ON DELETE CASCADE; deleted explicitly too, so the
+        # rule does not hang on a pragma).
+        await self.db.exec(sql_delete(MemberRow).where(col(MemberRow.space_id) == space_id))
+        await self.db.exec(sql_delete(SpaceRow).where(col(SpaceRow.id) == space_id))
+
+    # -- members -------------------------------------------------------------------------
+
+    async def role(self, space_id: str, user_id: str) -> Role | None:
+        statement = select(MemberRow.role).where(MemberRow.space_id == space_id, MemberRow.user_id == user_id)
+        role = (await self.db.exec(statement)).first()
+        return Role(role) if role else None
+
+    async def member(self, space_id: str, user_id: str) -> MemberProfile | None:
+        statement = (
+            select(MemberRow, UserRow)
+            .join(UserRow, col(UserRow.id) == col(MemberRow.user_id))
+            .where(MemberRow.space_id == space_id, MemberRow.user_id == user_id)
+        )
+        found = (await self.db.exec(statement)).first()
+        return MemberProfile(_member(found[0]), _user(found[1])) if found else None
+
+    async def members(self, space_id: str) -> list[MemberProfile]:
+        statement = (
+            select(MemberRow, UserRow)
+            .join(UserRow, col(UserRow.id) == col(MemberRow.user_id))
+            .where(MemberRow.space_id == space_id)
+            .order_by(col(MemberRow.created_at), col(MemberRow.user_id))
+        )
+        return [MemberProfile(_member(member), _user(user)) for member, user in await self.db.exec(statement)]
+
+    async def owner_count(self, space_id: str) -> int:
+        statement = select(func.count()).where(MemberRow.space_id == space_id, MemberRow.role == Role.OWNER.value)
+        return (await self.db.exec(statement)).one()
+
+    async def add_member(self, member: Member) -> None:
+        self.db.add(MemberRow(**_fields(member)))
+        await self._flush("this user is already a member of the space", userId=member.user_id)
+
+    async def set_role(self, space_id: str, user_id: str, role: Role, now: datetime) -> None:
+        await self.db.exec(
+            update(MemberRow)
+            .where(col(MemberRow.space_id) == space_id, col(MemberRow.user_id) == user_id)
+            .values(role=role.value, updated_at=now)
+        )
+
+    async def remove_member(self, space_id: str, user_id: str) -> None:
+        await self.db.exec(
+            sql_delete(MemberRow).where(col(MemberRow.space_id) == space_id, col(MemberRow.user_id) == user_id)
+        )
+
+
+def _fields(record: Any) -> dict[str, Any]:
+    values = dict(vars(record))
+    if isinstance(values.get("role"), Role):
+        values["role"] = values["role"].value
+    return values
+
+
+def _user(row: UserRow) -> User:
+    return User(
+        id=row.id,
+        email=row.email,
+        name=row.name,
+        password_hash=row.password_hash,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _session(row: SessionRow) -> Session:
+    return Session(
+        id=row.id,
+        user_id=row.user_id,
+        refresh_token_hash=row.refresh_token_hash,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        revoked_at=row.revoked_at,
+    )
+
+
+def _space(row: SpaceRow) -> Space:
+    return Space(
+        id=row.id, name=row.name, created_by=row.created_by, created_at=row.created_at, updated_at=row.updated_at
+    )
+
+
+def _member(row: MemberRow) -> Member:
+    return Member(
+        space_id=row.space_id,
+        user_id=row.user_id,
+        role=Role(row.role),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
