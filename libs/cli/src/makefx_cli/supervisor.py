@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import json
 import os
 import secrets
 import signal
@@ -20,6 +21,7 @@ import httpx
 
 from makefx_cli.nats_server import NatsServer, free_port
 from makefx_cli.settings import RunnerSettings
+from makefx_natsconfig import DEBUG_USER, connection_environment, generate_passwords, render_config
 
 _PR_SET_PDEATHSIG = 1
 
@@ -65,8 +67,9 @@ class Supervisor:
         self.settings = settings
         self.data_dir = settings.data_dir.resolve()
         self.out = out
-        self.nats = NatsServer(self.data_dir / "nats", port=settings.nats_port)
+        self.nats = NatsServer(self.data_dir / "nats", port=settings.nats_port, config_file=self.data_dir / "nats.conf")
         self.running: list[RunningService] = []
+        self.nats_passwords: dict[str, str] = {}
 
     def say(self, line: str) -> None:
         print(line, file=self.out, flush=True)
@@ -79,6 +82,24 @@ class Supervisor:
             path.write_text(secrets.token_urlsafe(48))
             path.chmod(0o600)
         return path.read_text().strip()
+
+    def write_nats_config(self) -> None:
+        """The same per-service users and permissions as production (deploy/nats), with local passwords.
+
+        A service that touches a subject outside its permissions fails here, not in
+        production. The `debug` user (read-only) needs no password, so the `nats` CLI
+        works against the embedded server as it is.
+        """
+        path = self.data_dir / "secrets" / "nats-passwords.json"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(generate_passwords()))
+            path.chmod(0o600)
+        self.nats_passwords = json.loads(path.read_text())
+        config = self.nats.config_file
+        assert config is not None
+        config.write_text(render_config(self.nats_passwords, jetstream_dir=None, no_auth_user=DEBUG_USER))
+        config.chmod(0o600)
 
     def environment(self, spec: ServiceSpec, port: int) -> dict[str, str]:
         env = dict(os.environ)
@@ -93,18 +114,22 @@ class Supervisor:
             MAKEFX_ACCESS_COOKIE_SECURE=env.get("MAKEFX_ACCESS_COOKIE_SECURE", "false"),
             PYTHONUNBUFFERED="1",
         )
+        env.update(connection_environment(spec.name, self.nats_passwords[spec.name]))
         env.update(spec.env)
         return env
 
     async def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.write_nats_config()
         await asyncio.to_thread(self.nats.start)
         pid = self.nats.process.pid
         self.say(f"{'nats-server':<15} pid {pid:<7} {self.nats.url}  (JetStream in {self.nats.store_dir})")
         for spec in SERVICES:
             port = self.settings.http_port if spec.public else free_port()
             process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", spec.module,
+                sys.executable,
+                "-m",
+                spec.module,
                 env=self.environment(spec, port),
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE,
