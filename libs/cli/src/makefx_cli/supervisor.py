@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import json
 import os
 import secrets
@@ -19,11 +18,10 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from makefx_cli.children import die_with_parent
 from makefx_cli.nats_server import NatsServer, free_port
 from makefx_cli.settings import RunnerSettings
 from makefx_natsconfig import DEBUG_USER, connection_environment, generate_passwords, render_config
-
-_PR_SET_PDEATHSIG = 1
 
 
 @dataclass(frozen=True)
@@ -56,12 +54,6 @@ class RunningService:
         return f"http://127.0.0.1:{self.port}"
 
 
-def _die_with_parent() -> None:
-    """In the child: receive SIGTERM when the supervisor dies, however it dies (Linux)."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
 class Supervisor:
     def __init__(self, settings: RunnerSettings, *, out=sys.stdout) -> None:
         self.settings = settings
@@ -74,9 +66,9 @@ class Supervisor:
     def say(self, line: str) -> None:
         print(line, file=self.out, flush=True)
 
-    def jwt_secret(self) -> str:
-        """One secret per data directory, kept so that sessions survive a restart."""
-        path = self.data_dir / "secrets" / "jwt-secret"
+    def secret(self, name: str) -> str:
+        """A random secret kept per data directory, so sessions and signed URLs survive a restart."""
+        path = self.data_dir / "secrets" / name
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(secrets.token_urlsafe(48))
@@ -108,7 +100,8 @@ class Supervisor:
             MAKEFX_DATA_DIR=str(self.data_dir),
             MAKEFX_HTTP_HOST=self.settings.http_host if spec.public else "127.0.0.1",
             MAKEFX_HTTP_PORT=str(port),
-            MAKEFX_JWT_SECRET=env.get("MAKEFX_JWT_SECRET") or self.jwt_secret(),
+            MAKEFX_JWT_SECRET=env.get("MAKEFX_JWT_SECRET") or self.secret("jwt-secret"),
+            MAKEFX_MEDIA_SIGNING_SECRET=env.get("MAKEFX_MEDIA_SIGNING_SECRET") or self.secret("media-signing-secret"),
             MAKEFX_LOG_FORMAT=env.get("MAKEFX_LOG_FORMAT", "text"),
             # Plain HTTP on this machine: a Secure cookie would never be sent back.
             MAKEFX_ACCESS_COOKIE_SECURE=env.get("MAKEFX_ACCESS_COOKIE_SECURE", "false"),
@@ -121,7 +114,8 @@ class Supervisor:
     async def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.write_nats_config()
-        await asyncio.to_thread(self.nats.start)
+        # From this (the main) thread: the server's parent-death signal follows the forking thread.
+        self.nats.start()
         pid = self.nats.process.pid
         self.say(f"{'nats-server':<15} pid {pid:<7} {self.nats.url}  (JetStream in {self.nats.store_dir})")
         for spec in SERVICES:
@@ -135,7 +129,7 @@ class Supervisor:
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.STDOUT,
                 start_new_session=True,
-                preexec_fn=_die_with_parent,
+                preexec_fn=die_with_parent,
             )
             service = RunningService(spec, port, process)
             service.pump = asyncio.create_task(self._pump_logs(service))
