@@ -6,11 +6,15 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 STAMP := $(VENV)/.installed
 PACKAGES := $(wildcard libs/*/pyproject.toml services/*/pyproject.toml)
+NPM := npm --prefix frontend --no-audit --no-fund
+FRONTEND_STAMP := frontend/node_modules/.installed
+FRONTEND_BUILD := frontend/dist/index.html
+FRONTEND_SOURCES := $(shell find frontend/src frontend/index.html frontend/vite.config.ts frontend/tsconfig*.json proto/ts -type f 2>/dev/null)
 
-.PHONY: setup dev test lint proto bench clean
+.PHONY: setup dev test lint proto bench clean frontend
 
-## setup: create .venv and install every pinned dependency (re-runs only when they change)
-setup: $(STAMP)
+## setup: create .venv and frontend/node_modules with every pinned dependency (re-runs only when they change)
+setup: $(STAMP) $(FRONTEND_STAMP)
 
 $(STAMP): requirements.txt constraints.txt $(PACKAGES) scripts/setup-system.sh
 	bash scripts/setup-system.sh
@@ -19,18 +23,31 @@ $(STAMP): requirements.txt constraints.txt $(PACKAGES) scripts/setup-system.sh
 	$(PIP) install -q --no-build-isolation -c constraints.txt -r requirements.txt
 	touch $@
 
+$(FRONTEND_STAMP): frontend/package.json frontend/package-lock.json scripts/setup-system.sh
+	bash scripts/setup-system.sh
+	$(NPM) ci
+	touch $@
+
+## frontend: build the browser app into frontend/dist (the gateway serves it)
+frontend: $(FRONTEND_BUILD)
+
+$(FRONTEND_BUILD): $(FRONTEND_STAMP) $(FRONTEND_SOURCES)
+	$(NPM) run build
+
 ## dev: run the whole product on this machine (NATS, every service) until Ctrl-C
-dev: setup
+dev: setup frontend
 	$(VENV)/bin/makefx dev
 
 ## test: lint, then every test (unit, integration on real servers)
-test: setup lint
+test: setup lint frontend
+	$(NPM) test
 	$(PY) -m pytest
 
 ## lint: ruff and the import-linter boundaries of CONVENTIONS.md
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
+	$(NPM) run lint
 
 ## proto: regenerate proto/ (JSON Schema, AsyncAPI, TypeScript) from libs/contracts
 proto: setup
@@ -41,4 +58,4 @@ bench: setup
 	$(PY) -m tests.bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache frontend/node_modules frontend/dist

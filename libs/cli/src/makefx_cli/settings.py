@@ -15,3 +15,9 @@ class RunnerSettings(BaseSettings):
     data_dir: Path = Path(".makefx")
     ready_timeout_seconds: float = Field(default=90, gt=0)
     stop_timeout_seconds: float = Field(default=15, gt=0)
+    # The built browser app; `make dev` builds it first. Served by the gateway when present.
+    frontend_dir: Path | None = Field(default_factory=lambda: _built_frontend(Path("frontend/dist")))
+
+
+def _built_frontend(path: Path) -> Path | None:
+    return path if (path / "index.html").is_file() else None

@@ -108,6 +108,8 @@ class Supervisor:
             PYTHONUNBUFFERED="1",
         )
         env.update(connection_environment(spec.name, self.nats_passwords[spec.name]))
+        if spec.public and self.settings.frontend_dir is not None:
+            env["MAKEFX_FRONTEND_DIR"] = str(self.settings.frontend_dir.resolve())
         env.update(spec.env)
         return env
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 from fastapi import FastAPI
@@ -11,14 +12,19 @@ from makefx_bus import Bus
 from makefx_gateway.errors import install_error_handlers
 from makefx_gateway.handlers import IdentityResponders
 from makefx_gateway.http.auth import auth_router
+from makefx_gateway.http.frontend import frontend_router
 from makefx_gateway.http.limits import BodyLimit
+from makefx_gateway.http.realtime import realtime_router
 from makefx_gateway.http.security import AccessCookie, credentials
 from makefx_gateway.http.spaces import spaces_router
 from makefx_gateway.passwords import Passwords
 from makefx_gateway.ratelimit import LoginLimits, SlidingWindow
+from makefx_gateway.realtime.hub import SpaceHub
+from makefx_gateway.realtime.presence import PresenceBoard
 from makefx_gateway.service import Accounts, Spaces
 from makefx_gateway.settings import GatewaySettings
 from makefx_gateway.store import SqlStore, create_engine
+from makefx_router import ReplicaDirectory, SpaceRouter
 from makefx_runtime import Service, build_app
 
 
@@ -42,6 +48,9 @@ def bootstrap(settings: GatewaySettings) -> FastAPI:
     spaces = Spaces(store)
 
     bus = Bus(settings)
+    directory = ReplicaDirectory(bus)
+    router = SpaceRouter(bus, directory)
+    hub = SpaceHub(bus, PresenceBoard(gateway_id=f"{settings.service_name}-{uuid.uuid4().hex[:8]}"))
     identity = IdentityResponders(accounts, spaces)
     bus.responder(identity.on_get_membership)
     bus.responder(identity.on_get_user)
@@ -53,13 +62,22 @@ def bootstrap(settings: GatewaySettings) -> FastAPI:
             settings=settings,
             bus=bus,
             title="Make Effects gateway",
-            routers=[auth_router(accounts, cookie, caller), spaces_router(spaces, caller)],
-            on_start=[store.migrate],
-            on_stop=[store.close],
+            routers=[
+                auth_router(accounts, cookie, caller),
+                spaces_router(spaces, caller),
+                realtime_router(
+                    accounts, spaces, hub, router, cookie, caller, outbox_limit=settings.socket_outbox_limit
+                ),
+            ],
+            on_start=[store.migrate, directory.start, hub.start],
+            on_stop=[store.close, directory.stop, hub.stop],
             checks=[store.problem],
             openapi_url="/api/openapi.json",
         )
     )
+    if settings.frontend_dir is not None:
+        # Last, so every API route matches first.
+        app.include_router(frontend_router(settings.frontend_dir))
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app

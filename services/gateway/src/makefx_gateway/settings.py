@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal, Self
 
 from pydantic import Field, SecretStr, model_validator
@@ -47,6 +48,12 @@ class GatewaySettings(ServiceSettings):
     login_attempts_per_address: int = Field(default=50, ge=1)
     login_window_seconds: float = Field(default=60, gt=0)
 
+    # The built browser app (`frontend/dist`), served at `/` when set.
+    frontend_dir: Path | None = None
+
+    # Frames a socket may have waiting before it is closed as too slow (close code 4008).
+    socket_outbox_limit: int = Field(default=1024, ge=16)
+
     # Largest request body the JSON API reads.
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
 
@@ -72,6 +79,12 @@ class GatewaySettings(ServiceSettings):
                 "access tokens cannot be signed: the gateway issues tokens, so RS256 needs "
                 "MAKEFX_JWT_PRIVATE_KEY, not only MAKEFX_JWT_PUBLIC_KEY"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _frontend_is_built(self) -> Self:
+        if self.frontend_dir is not None and not (self.frontend_dir / "index.html").is_file():
+            raise ValueError(f"MAKEFX_FRONTEND_DIR={self.frontend_dir} has no index.html: run `make frontend`")
         return self
 
     @model_validator(mode="after")

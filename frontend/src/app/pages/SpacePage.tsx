@@ -1,0 +1,149 @@
+import type { Position } from "@proto/messages";
+import { useEffect, useMemo, useState } from "react";
+import { Link, useParams, useSearchParams } from "react-router";
+import { useShallow } from "zustand/react/shallow";
+import { AssetDetails } from "../../features/assets/components/AssetDetails";
+import { lineageOf, variantsOf } from "../../features/assets/lineage";
+import { Canvas } from "../../features/canvas/components/Canvas";
+import { CanvasToolbar } from "../../features/canvas/components/CanvasToolbar";
+import { ConnectionBadge } from "../../features/canvas/components/ConnectionBadge";
+import { NewAssetForm } from "../../features/canvas/components/NewAssetForm";
+import { PresenceBar } from "../../features/canvas/components/PresenceBar";
+import { allTags, matchesFilters } from "../../features/canvas/filters";
+import { nextFreePosition } from "../../features/canvas/layout";
+import { tagsOf } from "../../features/canvas/replica";
+import { describeError } from "../../lib/errors";
+import { useApp } from "../AppContext";
+import { useSpaceConnection } from "../useSpaceConnection";
+
+export function SpacePage() {
+  const { spaceId = "" } = useParams();
+  const [params, setParams] = useSearchParams();
+  const selectedId = params.get("asset");
+  const space = useApp((state) => state.spaces[spaceId]);
+  const loadSpace = useApp((state) => state.loadSpace);
+  const [loadError, setLoadError] = useState<string | null>(null);
+  const commands = useSpaceConnection(spaceId);
+  // A copy of another space may still be in the store for a moment: never show it here.
+  const replica = useApp((state) => (state.space?.spaceId === spaceId ? state.space : null));
+  const { connection, connectionProblem, filters, moves, previewed } = useApp(
+    useShallow((state) => ({
+      connection: state.connection,
+      connectionProblem: state.connectionProblem,
+      filters: state.filters,
+      moves: state.moves,
+      previewed: state.previewed,
+    })),
+  );
+  const { setFilters, previewVariant } = useApp(
+    useShallow((state) => ({ setFilters: state.setFilters, previewVariant: state.previewVariant })),
+  );
+
+  useEffect(() => {
+    loadSpace(spaceId).catch((caught: unknown) => setLoadError(describeError(caught)));
+  }, [spaceId, loadSpace]);
+
+  useEffect(() => {
+    if (connection === "open") commands?.viewing(selectedId);
+  }, [commands, connection, selectedId]);
+
+  const assets = useMemo(
+    () => Object.values(replica?.assets ?? {}).sort((a, b) => a.created_at - b.created_at),
+    [replica?.assets],
+  );
+  const shown = useMemo(() => assets.filter((asset) => matchesFilters(asset, filters)), [assets, filters]);
+  const tags = useMemo(() => allTags(assets), [assets]);
+  const selected = selectedId === null ? undefined : replica?.assets[selectedId];
+
+  const role = space?.role;
+  const permissions = { canEdit: role === "owner" || role === "editor", isOwner: role === "owner" };
+  const select = (assetId: string | null) =>
+    setParams((current) => {
+      const next = new URLSearchParams(current);
+      if (assetId === null) next.delete("asset");
+      else next.set("asset", assetId);
+      return next;
+    });
+
+  if (loadError !== null) {
+    return (
+      <main className="space-page">
+        <p className="form-error" role="alert">
+          {loadError}
+        </p>
+        <Link to="/spaces">Back to my spaces</Link>
+      </main>
+    );
+  }
+
+  return (
+    <main className="space-page" data-role={role ?? "unknown"}>
+      <header className="space-header">
+        <Link to="/spaces" className="back">
+          ← Spaces
+        </Link>
+        <h1>{space?.name ?? "…"}</h1>
+        {role !== undefined && <span className={`role role-${role}`}>{role}</span>}
+        <ConnectionBadge status={connection} problem={connectionProblem} />
+        <PresenceBar presence={replica?.presence ?? []} assetName={(id) => replica?.assets[id]?.name ?? null} />
+        <Link to={`/spaces/${spaceId}/members`}>Members</Link>
+      </header>
+      <div className="space-tools">
+        <NewAssetForm
+          disabled={!permissions.canEdit || commands === null}
+          onCreate={async (asset) => {
+            if (commands === null) return;
+            await commands.createAsset(asset, nextFreePosition(assets));
+          }}
+        />
+        <CanvasToolbar filters={filters} tags={tags} shown={shown.length} total={assets.length} onChange={setFilters} />
+      </div>
+      <div className="space-body">
+        {replica?.seq == null ? (
+          <div className="canvas loading">
+            <p>
+              Loading the space…
+              {connectionProblem !== null && (
+                <>
+                  <br />
+                  <span className="hint">{connectionProblem}</span>
+                </>
+              )}
+            </p>
+          </div>
+        ) : (
+          <Canvas
+            spaceId={spaceId}
+            assets={shown}
+            variants={replica.variants}
+            moves={moves}
+            selectedAssetId={selectedId}
+            canEdit={permissions.canEdit && commands !== null}
+            onOpen={select}
+            onMove={(assetId: string, position: Position) => commands?.moveAsset(assetId, position)}
+          />
+        )}
+        {selected !== undefined && replica !== null && commands !== null && (
+          <AssetDetails
+            key={selected.id}
+            spaceId={spaceId}
+            asset={selected}
+            tags={tagsOf(selected)}
+            variants={variantsOf(selected.id, replica.variants)}
+            lineage={lineageOf(selected.id, replica)}
+            previewedId={previewed[selected.id] ?? null}
+            permissions={permissions}
+            actions={commands.assetActions(selected.id)}
+            linkTo={(assetId, label) => (
+              <Link to={{ search: `?asset=${encodeURIComponent(assetId)}` }} className="lineage-asset">
+                {label}
+              </Link>
+            )}
+            onPreview={(variantId) => previewVariant(selected.id, variantId)}
+            onClose={() => select(null)}
+          />
+        )}
+      </div>
+    </main>
+  );
+}

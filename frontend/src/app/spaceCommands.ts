@@ -1,0 +1,52 @@
+// What the user does in a space, turned into socket messages, with optimistic moves and error notices.
+import type { MediaKind, Position } from "@proto/messages";
+import type { AssetActions } from "../features/assets/actions";
+import { describeError } from "../lib/errors";
+import type { Outgoing, SpaceSocket } from "../lib/socket";
+import type { AppStore } from "./store";
+
+export interface SpaceCommands {
+  createAsset(asset: { name: string; assetType: string; mediaKind: MediaKind }, position: Position): Promise<void>;
+  moveAsset(assetId: string, position: Position): void;
+  assetActions(assetId: string): AssetActions;
+  /** tells the others what this user is looking at */
+  viewing(assetId: string | null): void;
+}
+
+export function spaceCommands(socket: SpaceSocket, store: AppStore): SpaceCommands {
+  const run = async (message: Outgoing): Promise<void> => {
+    await socket.request(message);
+  };
+  return {
+    createAsset: (asset, position) => run({ type: "asset:create", ...asset, position }),
+
+    moveAsset(assetId, position) {
+      const { requestId, done } = socket.send({ type: "asset:update", assetId, changes: { position } });
+      store.getState().beginMove(assetId, requestId, position);
+      done.then(
+        (ack) => store.getState().settleMove(assetId, requestId, ack),
+        (error: unknown) => {
+          store.getState().settleMove(assetId, requestId, null);
+          store.getState().notify("error", `The card could not be moved: ${describeError(error)}`);
+        },
+      );
+    },
+
+    assetActions: (assetId) => ({
+      rename: (name) => run({ type: "asset:update", assetId, changes: { name } }),
+      setTags: (tags) => run({ type: "asset:update", assetId, changes: { tags } }),
+      deleteAsset: () => run({ type: "asset:delete", assetId }),
+      setActive: (variantId) => run({ type: "asset:setActive", assetId, variantId }),
+      star: (variantId, starred) => run({ type: "variant:star", variantId, starred }),
+      fork: (sourceVariantId, name, assetType) => run({ type: "asset:fork", sourceVariantId, name, assetType }),
+      deleteVariant: (variantId) => run({ type: "variant:delete", variantId }),
+      sever: (lineageId) => run({ type: "lineage:sever", lineageId }),
+    }),
+
+    viewing(assetId) {
+      // Presence is advisory and sent whole on every change and every reconnect: a lost one
+      // is replaced by the next, so it is not queued.
+      socket.post({ type: "presence:update", viewing: assetId });
+    },
+  };
+}

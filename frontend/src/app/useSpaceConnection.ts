@@ -1,0 +1,57 @@
+// Keeps a space's socket open while its page is shown, feeding the store.
+import { useEffect, useMemo, useState } from "react";
+import type { ErrorCode } from "@proto/messages";
+import { RequestError } from "../lib/errors";
+import { SpaceSocket, spaceSocketUrl } from "../lib/socket";
+import { useServices } from "./AppContext";
+import { type SpaceCommands, spaceCommands } from "./spaceCommands";
+
+/** Answers to "may I still open this space?" that make reconnecting pointless. */
+const REFUSALS: ReadonlySet<ErrorCode> = new Set(["NOT_FOUND", "PERMISSION_DENIED", "UNAUTHENTICATED"]);
+
+export function useSpaceConnection(spaceId: string): SpaceCommands | null {
+  const { store, client } = useServices();
+  const [socket, setSocket] = useState<SpaceSocket | null>(null);
+
+  useEffect(() => {
+    store.getState().openSpace(spaceId);
+    const connection: SpaceSocket = new SpaceSocket({
+      url: spaceSocketUrl(spaceId, window.location),
+      accessToken: () => client.accessToken(),
+      renewAccess: () => client.refresh(),
+      checkAccess: async () => {
+        try {
+          await store.getState().loadSpace(spaceId);
+          return { ok: true };
+        } catch (error) {
+          if (error instanceof RequestError && REFUSALS.has(error.code)) return { ok: false, reason: error.message };
+          throw error;
+        }
+      },
+      lastSeq: () => store.getState().space?.seq ?? null,
+      onMessage: (message) => {
+        const state = store.getState();
+        if (message.type === "error" && message.requestId == null) {
+          state.notify("error", message.message);
+          return;
+        }
+        // A gap: events were missed (they are held meanwhile); ask for them again.
+        if (state.receive(message)?.gap) connection.resync();
+      },
+      onStatus: (status, detail) => {
+        const state = store.getState();
+        state.setConnection(status, detail.reason || null);
+        if (status === "refused")
+          state.notify("error", `This space cannot be opened: ${detail.reason ?? "access refused"}`);
+      },
+    });
+    connection.start();
+    setSocket(connection);
+    return () => {
+      connection.stop();
+      setSocket(null);
+    };
+  }, [spaceId, store, client]);
+
+  return useMemo(() => (socket === null ? null : spaceCommands(socket, store)), [socket, store]);
+}

@@ -1,0 +1,118 @@
+"""`GET /api/spaces/{spaceId}/ws`: the space's socket, and the REST reads for clients without one.
+
+The upgrade is authenticated before it is accepted: the access token comes from the
+`access_token` query parameter (what browsers use, since they cannot set headers on a
+WebSocket), an `Authorization: Bearer` header, or the access cookie. A bad token or a
+space the caller is not a member of is refused with an HTTP answer (401 / 404) instead
+of an upgrade.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, WebSocket
+from starlette.websockets import WebSocketDisconnect
+
+from makefx_contracts import FxError
+from makefx_contracts.errors import NotFound, Unauthenticated
+from makefx_contracts.space import AssetDetail, EventsSince, GetAsset, GetEventsSince, GetSpaceState, SpaceSnapshot
+from makefx_gateway.errors import fx_error_response
+from makefx_gateway.http.security import AccessCookie, Credentials
+from makefx_gateway.realtime.connection import Connection, Who
+from makefx_gateway.realtime.hub import SpaceHub
+from makefx_gateway.realtime.session import SocketSession
+from makefx_gateway.service import Accounts, Principal, Spaces
+from makefx_router import SpaceRouter
+
+CLOSE_NORMAL = 1000
+
+
+def realtime_router(
+    accounts: Accounts,
+    spaces: Spaces,
+    hub: SpaceHub,
+    router: SpaceRouter,
+    cookie: AccessCookie,
+    credentials: Credentials,
+    *,
+    outbox_limit: int,
+) -> APIRouter:
+    api = APIRouter(prefix="/api/spaces/{spaceId}", tags=["space content"])
+    caller = Depends(credentials.principal)
+
+    async def member(space_id: str, who: Principal) -> None:
+        if await spaces.role_of(space_id, who.user_id) is None:
+            raise NotFound("space not found", details={"spaceId": space_id})
+
+    @api.websocket("/ws")
+    async def space_socket(socket: WebSocket, spaceId: str) -> None:  # noqa: N803 - the path's name
+        try:
+            token = _token_of(socket, cookie)
+            principal = await accounts.authenticate(token)
+            role = await spaces.role_of(spaceId, principal.user_id)
+            if role is None:
+                raise NotFound("space not found", details={"spaceId": spaceId})
+            user = await accounts.profile(principal.user_id)
+        except FxError as error:
+            await socket.send_denial_response(fx_error_response(error))
+            return
+        await socket.accept()
+        connection = Connection(
+            socket, spaceId, Who(user.id, user.name, principal.session_id), role, outbox_limit=outbox_limit
+        )
+        session = SocketSession(connection, hub, router, spaces)
+        writer = asyncio.create_task(connection.write_loop())
+        await hub.join(connection)
+        try:
+            while not writer.done():
+                message = await socket.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                frame = message.get("text") if message.get("text") is not None else message.get("bytes")
+                await session.handle(frame or b"")
+        except (WebSocketDisconnect, RuntimeError):
+            pass
+        finally:
+            await hub.leave(connection)
+            connection.close(CLOSE_NORMAL, "bye")
+            with contextlib.suppress(Exception):
+                await writer
+
+    @api.get("/assets", operation_id="list_assets")
+    async def list_assets(spaceId: str, who: Principal = caller) -> SpaceSnapshot:  # noqa: N803
+        """Every asset of the space with its variants and lineage, and the space's current seq."""
+        await member(spaceId, who)
+        return await router.request(spaceId, GetSpaceState(space_id=spaceId))
+
+    @api.get("/assets/{assetId}", operation_id="get_asset")
+    async def get_asset(spaceId: str, assetId: str, who: Principal = caller) -> AssetDetail:  # noqa: N803
+        await member(spaceId, who)
+        return await router.request(spaceId, GetAsset(space_id=spaceId, asset_id=assetId))
+
+    @api.get("/events", operation_id="list_events")
+    async def list_events(
+        spaceId: str,  # noqa: N803
+        since_seq: Annotated[int, Query(alias="sinceSeq", ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+        who: Principal = caller,
+    ) -> EventsSince:
+        """The events after `sinceSeq` (at most `limit`); `complete: false` when the log no longer reaches back."""
+        await member(spaceId, who)
+        return await router.request(spaceId, GetEventsSince(space_id=spaceId, since_seq=since_seq, limit=limit))
+
+    return api
+
+
+def _token_of(socket: WebSocket, cookie: AccessCookie) -> str:
+    token = socket.query_params.get("access_token")
+    if not token:
+        authorization = socket.headers.get("authorization", "")
+        scheme, _, value = authorization.partition(" ")
+        token = value.strip() if scheme.lower() == "bearer" else None
+    token = token or socket.cookies.get(cookie.name)
+    if not token:
+        raise Unauthenticated("sign in first: pass access_token", details={"reason": "missing"})
+    return token

@@ -1,0 +1,1 @@
+"""The real-time side of the gateway: sockets, the per-space event fan-out, presence."""

@@ -1,0 +1,166 @@
+"""The fan-out: one JetStream subscription per space per gateway, shared by all its sockets.
+
+Event payloads are forwarded as the bytes the space-state owner published (the socket
+protocol and the bus share one event model), so an event is encoded once however many
+sockets receive it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+
+from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
+from nats.js.api import DeliverPolicy
+from pydantic import TypeAdapter
+
+from makefx_bus import MSG_ID_HEADER, Bus
+from makefx_bus.codec import decode
+from makefx_contracts.presence import PresenceBeacon
+from makefx_contracts.socket import PresenceChanged
+from makefx_contracts.subjects import PRESENCE, SPACE_EVENTS
+from makefx_gateway.realtime.connection import CLOSE_SERVER_SHUTDOWN, Connection
+from makefx_gateway.realtime.presence import PresenceBoard, local_entries
+
+log = logging.getLogger(__name__)
+
+_BEACON: TypeAdapter[PresenceBeacon] = TypeAdapter(PresenceBeacon)
+
+
+def event_seq(msg: Msg) -> int:
+    """The space seq of a published event, from its `Nats-Msg-Id` (`<spaceId>:<seq>`)."""
+    msg_id = (msg.headers or {}).get(MSG_ID_HEADER, "")
+    return int(msg_id.rpartition(":")[2])
+
+
+@dataclass
+class Room:
+    space_id: str
+    connections: set[Connection] = field(default_factory=set)
+    subscriptions: list[Subscription] = field(default_factory=list)
+
+
+class SpaceHub:
+    def __init__(self, bus: Bus, board: PresenceBoard) -> None:
+        self.bus = bus
+        self.board = board
+        self.rooms: dict[str, Room] = {}
+        self._guards: dict[str, asyncio.Lock] = {}
+        self._beacons: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._beacons = asyncio.create_task(self._beacon_loop())
+
+    async def stop(self) -> None:
+        if self._beacons is not None:
+            self._beacons.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._beacons
+        for room in list(self.rooms.values()):
+            for connection in list(room.connections):
+                connection.close(CLOSE_SERVER_SHUTDOWN, "the gateway is restarting; reconnect")
+            await self._close_room(room)
+        self.rooms.clear()
+
+    # -- joining -----------------------------------------------------------------------
+
+    async def join(self, connection: Connection) -> None:
+        space_id = connection.space_id
+        async with self._guard(space_id):
+            room = self.rooms.get(space_id)
+            if room is None:
+                room = Room(space_id)
+                await self._open_room(room)
+                self.rooms[space_id] = room
+            room.connections.add(connection)
+        await self.presence_changed(space_id)
+
+    async def leave(self, connection: Connection) -> None:
+        space_id = connection.space_id
+        async with self._guard(space_id):
+            room = self.rooms.get(space_id)
+            if room is None:
+                return
+            room.connections.discard(connection)
+            if not room.connections:
+                del self.rooms[space_id]
+                await self._close_room(room)
+                self.board.forget(space_id)
+        if space_id in self.rooms:
+            await self.presence_changed(space_id)
+        else:
+            # Tell the other gateways this one has nobody left here.
+            await self._announce(space_id, [])
+
+    def _guard(self, space_id: str) -> asyncio.Lock:
+        return self._guards.setdefault(space_id, asyncio.Lock())
+
+    async def _open_room(self, room: Room) -> None:
+        async def on_event(msg: Msg) -> None:
+            frame = msg.data.decode()
+            seq = event_seq(msg)
+            for connection in list(room.connections):
+                connection.deliver(seq, frame)
+
+        async def on_beacon(msg: Msg) -> None:
+            try:
+                beacon = decode(_BEACON, msg.data)
+            except Exception:  # noqa: BLE001 - a bad beacon from another process must not stop presence
+                log.warning("ignored a malformed presence beacon on %s", msg.subject)
+                return
+            if self.board.absorb(beacon):
+                self._broadcast_presence(room.space_id)
+
+        events = await self.bus.js.subscribe(
+            SPACE_EVENTS.fill(space_id=room.space_id),
+            cb=on_event,
+            ordered_consumer=True,
+            deliver_policy=DeliverPolicy.NEW,
+        )
+        presence = await self.bus.nats.subscribe(PRESENCE.fill(space_id=room.space_id), cb=on_beacon)
+        room.subscriptions = [events, presence]
+
+    async def _close_room(self, room: Room) -> None:
+        for subscription in room.subscriptions:
+            with contextlib.suppress(Exception):
+                await subscription.unsubscribe()
+        room.subscriptions = []
+
+    # -- presence ----------------------------------------------------------------------
+
+    def _local(self, space_id: str) -> list:
+        room = self.rooms.get(space_id)
+        if room is None:
+            return []
+        return local_entries((c.who.user_id, c.who.name, c.viewing) for c in room.connections)
+
+    async def presence_changed(self, space_id: str) -> None:
+        await self._announce(space_id, self._local(space_id))
+        self._broadcast_presence(space_id)
+
+    def presence_of(self, space_id: str) -> list:
+        return self.board.merged(space_id, self._local(space_id))
+
+    def _broadcast_presence(self, space_id: str) -> None:
+        room = self.rooms.get(space_id)
+        if room is None:
+            return
+        frame = PresenceChanged(presence=self.presence_of(space_id)).to_json().decode()
+        for connection in list(room.connections):
+            connection.send(frame)
+
+    async def _announce(self, space_id: str, entries: list) -> None:
+        with contextlib.suppress(Exception):
+            await self.bus.publish(self.board.beacon(space_id, entries))
+
+    async def _beacon_loop(self) -> None:
+        period = self.board.ttl_ms / 3000
+        while True:
+            await asyncio.sleep(period)
+            for space_id in list(self.rooms):
+                await self._announce(space_id, self._local(space_id))
+            for space_id in self.board.expire():
+                self._broadcast_presence(space_id)

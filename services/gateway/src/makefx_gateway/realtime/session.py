@@ -1,0 +1,183 @@
+"""The socket protocol of one connection: decode a client frame, act on it, answer it.
+
+Mutations become space commands for the owning space-state replica, stamped with the
+acting user and their current role; `ack {requestId, seq}` answers success and an `error`
+frame with the request id answers anything else. A malformed frame gets an `error` and
+the socket stays open.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from typing import Any, get_args
+
+from pydantic import TypeAdapter, ValidationError
+
+from makefx_bus.codec import validation_details
+from makefx_contracts import FxError
+from makefx_contracts.errors import InternalError, InvalidMessage, NotFound, PermissionDenied, UnknownMessageType
+from makefx_contracts.socket import (
+    Ack,
+    AssetCreate,
+    AssetDelete,
+    AssetFork,
+    AssetSetActive,
+    AssetUpdate,
+    ClientMessage,
+    ClientMessageAny,
+    LineageSever,
+    PresenceUpdate,
+    SyncRequest,
+    SyncState,
+    VariantDelete,
+    VariantStar,
+)
+from makefx_contracts.space import (
+    Actor,
+    CreateAsset,
+    DeleteAsset,
+    DeleteVariant,
+    ForkAsset,
+    GetEventsSince,
+    GetSpaceState,
+    SetActiveVariant,
+    SeverLineage,
+    SpaceCommand,
+    StarVariant,
+    UpdateAsset,
+)
+from makefx_gateway.realtime.connection import Connection
+from makefx_gateway.realtime.hub import SpaceHub
+from makefx_gateway.service import Spaces
+from makefx_router import SpaceRouter
+
+log = logging.getLogger(__name__)
+
+_CLIENT: TypeAdapter[Any] = TypeAdapter(ClientMessageAny)
+_KNOWN_TYPES = frozenset(cls.type_name() for cls in get_args(get_args(ClientMessageAny)[0]))
+
+# Each socket mutation and the space command it becomes; their fields share names.
+_COMMANDS: dict[type[ClientMessage], type[SpaceCommand]] = {
+    AssetCreate: CreateAsset,
+    AssetUpdate: UpdateAsset,
+    AssetDelete: DeleteAsset,
+    AssetSetActive: SetActiveVariant,
+    AssetFork: ForkAsset,
+    VariantStar: StarVariant,
+    VariantDelete: DeleteVariant,
+    LineageSever: SeverLineage,
+}
+
+# Resume from the event log when at most this many events were missed; beyond, a full sync is cheaper.
+RESUME_LIMIT = 1000
+
+
+class SocketSession:
+    def __init__(self, connection: Connection, hub: SpaceHub, router: SpaceRouter, spaces: Spaces) -> None:
+        self.connection = connection
+        self.hub = hub
+        self.router = router
+        self.spaces = spaces
+
+    async def handle(self, frame: str | bytes) -> None:
+        request_id: str | None = None
+        try:
+            body = _parse(frame)
+            request_id = body.get("requestId") if isinstance(body.get("requestId"), str) else None
+            await self._dispatch(_validate(body))
+        except FxError as error:
+            self._send_error(error, request_id)
+        except Exception:
+            log.exception("socket message failed in space %s", self.connection.space_id)
+            self._send_error(InternalError("the gateway failed to handle that message"), request_id)
+
+    async def _dispatch(self, message: ClientMessage) -> None:
+        if isinstance(message, SyncRequest):
+            await self.sync(message.since_seq)
+        elif isinstance(message, PresenceUpdate):
+            self.connection.viewing = message.viewing
+            await self.hub.presence_changed(self.connection.space_id)
+            if message.request_id:
+                self._send(Ack(request_id=message.request_id, seq=self.connection.last_seq))
+        else:
+            await self._mutate(message)
+
+    async def _mutate(self, message: ClientMessage) -> None:
+        connection = self.connection
+        # The role is read afresh for every change: a demotion takes effect at once.
+        role = await self.spaces.role_of(connection.space_id, connection.who.user_id)
+        if role is None:
+            raise NotFound("you are no longer a member of this space")
+        connection.role = role
+        if not role.can_edit:
+            raise PermissionDenied("viewers can look but not change this space", details={"role": role.value})
+        fields = {name: value for name, value in message if name not in ("type", "request_id")}
+        command = _COMMANDS[type(message)](
+            **fields,
+            space_id=connection.space_id,
+            request_id=message.request_id or uuid.uuid4().hex,
+            actor=Actor(user_id=connection.who.user_id, role=role),
+        )
+        applied = await self.router.request(connection.space_id, command)
+        self._send(Ack(request_id=message.request_id, seq=applied.seq))
+
+    async def sync(self, since_seq: int | None) -> None:
+        """Bring the client up to date: the missed events when the log has them, else the full state."""
+        connection = self.connection
+        space_id = connection.space_id
+        connection.begin_sync()
+        try:
+            if since_seq is not None:
+                missed = await self.router.request(
+                    space_id, GetEventsSince(space_id=space_id, since_seq=since_seq, limit=RESUME_LIMIT)
+                )
+                if missed.complete and (not missed.events or missed.events[-1].seq == missed.seq):
+                    connection.last_seq = since_seq
+                    for event in missed.events:
+                        connection.replay(event.seq, event.to_json().decode())
+                    connection.finish_sync(max(since_seq, missed.seq))
+                    return
+            state = await self.router.request(space_id, GetSpaceState(space_id=space_id))
+            self._send(
+                SyncState(
+                    seq=state.seq,
+                    assets=state.assets,
+                    variants=state.variants,
+                    lineage=state.lineage,
+                    presence=self.hub.presence_of(space_id),
+                )
+            )
+            connection.finish_sync(state.seq)
+        except BaseException:
+            # Never leave a socket holding events forever: release them at what it had.
+            connection.finish_sync(connection.last_seq)
+            raise
+
+    def _send(self, message: Any) -> None:
+        self.connection.send(message.to_json().decode())
+
+    def _send_error(self, error: FxError, request_id: str | None) -> None:
+        self._send(error.to_reply(request_id))
+
+
+def _parse(frame: str | bytes) -> dict[str, Any]:
+    try:
+        body = json.loads(frame)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidMessage("a message must be a JSON object") from None
+    if not isinstance(body, dict):
+        raise InvalidMessage("a message must be a JSON object")
+    return body
+
+
+def _validate(body: dict[str, Any]) -> ClientMessage:
+    kind = body.get("type")
+    if kind not in _KNOWN_TYPES:
+        described = f"unknown message type {kind!r}" if isinstance(kind, str) else "a message needs a string `type`"
+        raise UnknownMessageType(described, details={"known": sorted(_KNOWN_TYPES)})
+    try:
+        return _CLIENT.validate_python(body)
+    except ValidationError as error:
+        raise InvalidMessage(f"{kind} does not match the protocol", details=validation_details(error)) from None

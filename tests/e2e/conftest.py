@@ -1,0 +1,208 @@
+"""End-to-end fixtures: the real product (`makefx dev`) on free ports, and Debian Chromium driven by Playwright.
+
+The browser is the system's (`/usr/bin/chromium`, Debian package `chromium`), started
+through `executable_path`: Playwright never downloads a browser here. Set
+`MAKEFX_E2E_URL` to run the tests against a product that is already running (for
+example `npm --prefix frontend run dev` in front of `makefx dev`) instead of starting one.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+
+from makefx_cli.nats_server import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+DIST = ROOT / "frontend" / "dist"
+ARTIFACTS = ROOT / "test-artifacts" / "e2e"
+MAKEFX = str(Path(sys.executable).parent / "makefx")
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+PASSWORD = "correct horse battery"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "e2e: drives a real browser against the real product")
+
+
+def chromium_path() -> str:
+    path = os.environ.get("MAKEFX_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(path).exists():
+        pytest.fail(f"no Chromium at {path}: `make setup` installs Debian's `chromium` package")
+    return path
+
+
+class Product:
+    """One `makefx dev` on free ports with its data in a temporary folder; its output is kept for failures."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.http_port = free_port()
+        env = dict(os.environ)
+        env.update(
+            MAKEFX_DATA_DIR=str(data_dir),
+            MAKEFX_HTTP_PORT=str(self.http_port),
+            MAKEFX_NATS_PORT=str(free_port()),
+            # Cheap password hashing: the tests sign up many users.
+            MAKEFX_ARGON2_TIME_COST="1",
+            MAKEFX_ARGON2_MEMORY_COST_KIB="8192",
+        )
+        self.process = subprocess.Popen(
+            [MAKEFX, "dev"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT
+        )
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        self.seen: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.put(line.rstrip("\n"))
+        self.lines.put(None)
+
+    def wait_until_running(self, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while (remaining := deadline - time.monotonic()) > 0:
+            try:
+                line = self.lines.get(timeout=remaining)
+            except queue.Empty:
+                break
+            if line is None:
+                break
+            self.seen.append(line)
+            if "Make Effects is running at" in line:
+                return
+        raise AssertionError("makefx dev did not start; its output:\n" + "\n".join(self.seen[-60:]))
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+
+def serves_the_app(url: str) -> bool:
+    """The gateway serves the built frontend at `/`, and index.html for the app's routes."""
+    try:
+        pages = [httpx.get(f"{url}{path}", timeout=10) for path in ("/", "/spaces/any-space")]
+    except httpx.HTTPError:
+        return False
+    return all(page.status_code == 200 and '<div id="root">' in page.text for page in pages)
+
+
+@pytest.fixture(scope="session")
+def product_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The product's one URL: the app and its API."""
+    given = os.environ.get("MAKEFX_E2E_URL")
+    if given:
+        yield given.rstrip("/")
+        return
+    if not (DIST / "index.html").exists():
+        pytest.fail("frontend/dist is not built: run `npm --prefix frontend run build` (`make setup` does)")
+    product = Product(tmp_path_factory.mktemp("product") / "data")
+    try:
+        product.wait_until_running()
+        if not serves_the_app(product.url):
+            pytest.skip("the gateway does not serve frontend/dist at / with an index.html fallback yet")
+        yield product.url
+    finally:
+        product.stop()
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    browser = playwright.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_FLAGS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
+
+
+@dataclass
+class Person:
+    name: str
+    email: str
+    page: Page
+
+    def screenshot(self, artifacts: Path, name: str) -> None:
+        self.page.screenshot(path=str(artifacts / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture
+def people(browser: Browser, product_url: str, request: pytest.FixtureRequest) -> Iterator[Callable[[str], Person]]:
+    """Opens a browser window per person, each in its own context (own storage, own session)."""
+    contexts: list[BrowserContext] = []
+    errors: list[str] = []
+
+    def open_window(name: str) -> Person:
+        context = browser.new_context(base_url=product_url, viewport={"width": 1280, "height": 800})
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda error: errors.append(f"{name}: {error}"))
+        email = f"{name.lower()}-{uuid.uuid4().hex[:8]}@example.com"
+        return Person(name=name, email=email, page=page)
+
+    yield open_window
+    for context in contexts:
+        context.close()
+    assert errors == [], f"uncaught errors in the page: {errors}"
+
+
+@pytest.fixture
+def api(product_url: str) -> Iterator[httpx.Client]:
+    """The product's HTTP API, for arranging what a test is not about (a second account, a membership)."""
+    with httpx.Client(base_url=product_url, timeout=15) as client:
+        yield client
+
+
+def register(api: httpx.Client, person: Person) -> str:
+    """Creates `person`'s account over the API; returns their access token."""
+    answer = api.post("/api/auth/register", json={"email": person.email, "password": PASSWORD, "name": person.name})
+    assert answer.status_code == 201, answer.text
+    return answer.json()["accessToken"]
+
+
+def space_id_of(page: Page) -> str:
+    match = re.search(r"/spaces/([^/?#]+)", page.url)
+    assert match, page.url
+    return match.group(1)
