@@ -70,6 +70,8 @@ class Bus:
         await streams.provision(self.js, self.settings)
         for responder in self._responders:
             await responder.subscribe()
+        # The server knows the subscriptions before anyone is told this service is up.
+        await self.nats.flush()
         await self.broker.start()
 
     async def stop(self) -> None:

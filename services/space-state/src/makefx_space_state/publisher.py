@@ -1,0 +1,23 @@
+"""The event publisher on the bus: each space event into JetStream `SPACE_EVENTS`, deduplicated by `<spaceId>:<seq>`."""
+
+from __future__ import annotations
+
+import nats.errors
+
+from makefx_bus import Bus
+from makefx_contracts import FxError
+from makefx_contracts.events import SpaceEvent
+from makefx_space_state.errors import PublishFailed
+
+
+class BusEventPublisher:
+    """`EventPublisher` through `Bus.persist`; any failure to get JetStream's ack becomes `PublishFailed`."""
+
+    def __init__(self, bus: Bus) -> None:
+        self.bus = bus
+
+    async def publish(self, event: SpaceEvent) -> None:
+        try:
+            await self.bus.persist(event, msg_id=f"{event.space_id}:{event.seq}")
+        except (TimeoutError, nats.errors.Error, FxError, OSError) as error:
+            raise PublishFailed(f"{type(error).__name__}: {error}") from error

@@ -1,0 +1,508 @@
+"""Use cases of the space-state service: apply a command, answer the queries, snapshot, restore and replay.
+
+A command runs as one transaction in the space's store: it checks the rules (`domain`),
+writes the rows, appends its events with the next seqs and records its request id with
+the reply. After the commit its events are published to JetStream, in seq order, while
+the space's lock is still held, so events of one space reach the stream in order.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
+
+from pydantic import TypeAdapter
+
+from makefx_contracts.errors import InvalidState, Moved, ValidationFailed
+from makefx_contracts.events import (
+    AssetCreated,
+    AssetDeleted,
+    AssetForked,
+    AssetUpdated,
+    LineageCreated,
+    LineageSevered,
+    SpaceEvent,
+    VariantCreated,
+    VariantDeleted,
+    VariantUpdated,
+)
+from makefx_contracts.rows import LineageRelation
+from makefx_contracts.space import (
+    Applied,
+    AssetDetail,
+    CreateAsset,
+    DeleteAsset,
+    DeleteVariant,
+    EventsSince,
+    ForkAsset,
+    GetAsset,
+    GetEventsSince,
+    GetSpaceState,
+    Position,
+    SetActiveVariant,
+    SeverLineage,
+    SpaceCommand,
+    SpaceSnapshot,
+    StarVariant,
+    UpdateAsset,
+)
+from makefx_space_state import domain
+from makefx_space_state.errors import PublishFailed, SpaceClosing
+from makefx_space_state.ports import EventPublisher, SnapshotFile, SpaceFiles, SpaceTx, StoredEvent
+from makefx_space_state.spaces import OpenSpace, OpenSpaces
+
+log = logging.getLogger(__name__)
+
+E = TypeVar("E", bound=SpaceEvent)
+
+EVENT = TypeAdapter(SpaceEvent)
+
+_FORK_OFFSET = 40.0
+"""A fork lands beside its source on the canvas, not on top of it."""
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+# -- commands, inside their transaction ----------------------------------------------------
+
+
+class _Emitter:
+    """The events of one command: consecutive seqs after the space's last, one commit time, one actor."""
+
+    def __init__(self, tx: SpaceTx, command: SpaceCommand, at: int) -> None:
+        self.events: list[SpaceEvent] = []
+        self._base = {
+            "space_id": tx.space_id,
+            "at": at,
+            "actor_id": command.actor.user_id,
+            "request_id": command.request_id,
+        }
+        self._seq = tx.last_seq()
+
+    def emit(self, event_type: type[E], **fields: Any) -> E:
+        self._seq += 1
+        event = event_type(seq=self._seq, **self._base, **fields)
+        self.events.append(event)
+        return event
+
+
+NewId = Callable[[], str]
+
+
+def _create_asset(tx: SpaceTx, command: CreateAsset, out: _Emitter, now: int, ids: NewId) -> None:
+    domain.require_editor(command.actor, "creating an asset")
+    if command.parent_asset_id is not None:
+        domain.check_parent(None, tx.asset(command.parent_asset_id), command.parent_asset_id, ())
+    asset = domain.new_asset(
+        asset_id=ids(),
+        name=command.name,
+        asset_type=command.asset_type,
+        media_kind=command.media_kind,
+        parent_asset_id=command.parent_asset_id,
+        position=command.position,
+        actor=command.actor,
+        now=now,
+    )
+    tx.put_asset(asset)
+    out.emit(AssetCreated, asset=asset)
+
+
+def _update_asset(tx: SpaceTx, command: UpdateAsset, out: _Emitter, now: int, ids: NewId) -> None:
+    domain.require_editor(command.actor, "updating an asset")
+    asset = domain.live_asset(tx.asset(command.asset_id), command.asset_id)
+    parent_id = command.changes.parent_asset_id
+    if "parent_asset_id" in command.changes.model_fields_set and parent_id is not None:
+        domain.check_parent(asset.id, tx.asset(parent_id), parent_id, tx.ancestors(parent_id))
+    updated = domain.changed_asset(asset, command.changes, now)
+    tx.put_asset(updated)
+    out.emit(AssetUpdated, asset=updated)
+
+
+def _delete_asset(tx: SpaceTx, command: DeleteAsset, out: _Emitter, now: int, ids: NewId) -> None:
+    domain.require_owner(command.actor, "deleting an asset")
+    asset = domain.live_asset(tx.asset(command.asset_id), command.asset_id)
+    # References move away before what they point at disappears, in the events as in the rows.
+    for child in tx.children(asset.id):
+        detached = domain.detached_child(child, now)
+        tx.put_asset(detached)
+        out.emit(AssetUpdated, asset=detached)
+    tx.soft_delete_asset(asset.id, now)
+    out.emit(AssetDeleted, asset_id=asset.id)
+
+
+def _set_active_variant(tx: SpaceTx, command: SetActiveVariant, out: _Emitter, now: int, ids: NewId) -> None:
+    domain.require_editor(command.actor, "choosing the active variant")
+    asset = domain.live_asset(tx.asset(command.asset_id), command.asset_id)
+    variant = domain.live_variant(tx.variant(command.variant_id), asset, command.variant_id)
+    domain.require_variant_of(asset, variant)
+    domain.require_completed(variant, "making a variant active")
+    if asset.active_variant_id == variant.id:
+        return
+    updated = domain.with_active_variant(asset, variant.id, now)
+    tx.put_asset(updated)
+    out.emit(AssetUpdated, asset=updated)
+
+
+def _fork_asset(tx: SpaceTx, command: ForkAsset, out: _Emitter, now: int, ids: NewId) -> None:
+    domain.require_editor(command.actor, "forking a variant")
+    source = tx.variant(command.source_variant_id)
+    source_asset = tx.asset(source.asset_id) if source is not None else None
+    source = domain.live_variant(source, source_asset, command.source_variant_id)
+    assert source_asset is not None
+    domain.require_completed(source, "forking")
+    if command.parent_asset_id is not None:
+        domain.check_parent(None, tx.asset(command.parent_asset_id), command.parent_asset_id, ())
+    asset_id, variant_id = ids(), ids()
+    asset = domain.new_asset(
+        asset_id=asset_id,
+        name=command.name,
+        asset_type=command.asset_type,
+        media_kind=source.media_kind,
+        parent_asset_id=command.parent_asset_id,
+        position=Position(x=source_asset.position_x + _FORK_OFFSET, y=source_asset.position_y + _FORK_OFFSET),
+        actor=command.actor,
+        now=now,
+        active_variant_id=variant_id,
+    )
+    variant = domain.forked_variant(source, variant_id=variant_id, asset_id=asset_id, actor=command.actor, now=now)
+    lineage = domain.new_lineage(
+        lineage_id=ids(),
+        parent_variant_id=source.id,
+        child_variant_id=variant_id,
+        relation=LineageRelation.FORKED,
+        now=now,
+    )
+    tx.put_asset(asset)
+    tx.put_variant(variant)
+    tx.insert_lineage(lineage)
+    out.emit(AssetForked, asset=asset, variant=variant, lineage=lineage)
+
+
+def _star_variant(tx: SpaceTx, command: StarVariant, out: _Emitter, now: int, ids: NewId) -> None:
+    domain.require_editor(command.actor, "starring a variant")
+    variant = tx.variant(command.variant_id)
+    asset = tx.asset(variant.asset_id) if variant is not None else None
+    variant = domain.live_variant(variant, asset, command.variant_id)
+    starred = domain.starred_variant(variant, command.starred, now)
+    if starred is None:
+        return
+    tx.put_variant(starred)
+    out.emit(VariantUpdated, variant=starred)
+
+
+def _delete_variant(tx: SpaceTx, command: DeleteVariant, out: _Emitter, now: int, ids: NewId) -> None:
+    domain.require_owner(command.actor, "deleting a variant")
+    variant = tx.variant(command.variant_id)
+    asset = tx.asset(variant.asset_id) if variant is not None else None
+    variant = domain.live_variant(variant, asset, command.variant_id)
+    assert asset is not None
+    tx.delete_variant(variant.id)
+    if asset.active_variant_id == variant.id:
+        successor = domain.next_active_variant(tx.variants_of(asset.id))
+        updated = domain.with_active_variant(asset, successor.id if successor else None, now)
+        tx.put_asset(updated)
+        out.emit(AssetUpdated, asset=updated)
+    out.emit(VariantDeleted, variant_id=variant.id)
+
+
+def _sever_lineage(tx: SpaceTx, command: SeverLineage, out: _Emitter, now: int, ids: NewId) -> None:
+    domain.require_editor(command.actor, "severing lineage")
+    lineage = domain.existing_lineage(tx.lineage(command.lineage_id), command.lineage_id)
+    domain.require_not_severed(lineage)
+    tx.sever_lineage(lineage.id)
+    out.emit(LineageSevered, lineage_id=lineage.id)
+
+
+_COMMANDS: dict[type[SpaceCommand], Callable[..., None]] = {
+    CreateAsset: _create_asset,
+    UpdateAsset: _update_asset,
+    DeleteAsset: _delete_asset,
+    SetActiveVariant: _set_active_variant,
+    ForkAsset: _fork_asset,
+    StarVariant: _star_variant,
+    DeleteVariant: _delete_variant,
+    SeverLineage: _sever_lineage,
+}
+
+
+def apply_in_transaction(tx: SpaceTx, *, command: SpaceCommand, now: int, ids: NewId) -> Applied:
+    """Apply one command inside its transaction; a request id already applied returns its first reply."""
+    recorded = tx.applied_reply(command.request_id)
+    if recorded is not None:
+        return Applied.model_validate_json(recorded).model_copy(update={"duplicate": True})
+    try:
+        run = _COMMANDS[type(command)]
+    except KeyError:
+        raise ValidationFailed(f"{command.type} is not a space command", details={"type": command.type}) from None
+    out = _Emitter(tx, command, now)
+    run(tx, command, out, now, ids)
+    stored = tx.append_events(out.events)
+    applied = Applied(space_id=tx.space_id, seq=tx.last_seq(), events=out.events)
+    seqs = (out.events[0].seq, out.events[-1].seq) if out.events else (None, None)
+    tx.record_request(command.request_id, *seqs, _applied_json(applied, stored), now)
+    return applied
+
+
+def _applied_json(applied: Applied, stored: Sequence[StoredEvent]) -> str:
+    """`applied.model_dump_json()`, reusing the events' JSON just written to the log instead of encoding it again."""
+    events = ",".join(event.payload for event in stored)
+    return (
+        f'{{"type":{json.dumps(applied.type)},"spaceId":{json.dumps(applied.space_id)},"seq":{applied.seq},'
+        f'"events":[{events}],"duplicate":false}}'
+    )
+
+
+# -- replay, inside its transaction --------------------------------------------------------
+
+
+def _replay_rows(tx: SpaceTx, event: SpaceEvent) -> None:
+    """Apply an event's effect on the rows: each carries the full new state of what it touches."""
+    match event:
+        case AssetCreated(asset=asset) | AssetUpdated(asset=asset):
+            tx.put_asset(asset)
+        case AssetDeleted():
+            tx.soft_delete_asset(event.asset_id, event.at)
+        case AssetForked():
+            tx.put_asset(event.asset)
+            tx.put_variant(event.variant)
+            tx.insert_lineage(event.lineage)
+        case VariantCreated(variant=variant) | VariantUpdated(variant=variant):
+            tx.put_variant(variant)
+        case VariantDeleted():
+            tx.delete_variant(event.variant_id)
+        case LineageCreated():
+            tx.insert_lineage(event.lineage)
+        case LineageSevered():
+            tx.sever_lineage(event.lineage_id)
+
+
+def replay_in_transaction(tx: SpaceTx, *, events: Sequence[SpaceEvent]) -> int:
+    """Apply events after the space's seq, in order; those at or below it are skipped (idempotent by seq)."""
+    for event in events:
+        if event.space_id != tx.space_id:
+            raise ValidationFailed(
+                f"event {event.seq} belongs to space {event.space_id}, not {tx.space_id}",
+                details={"spaceId": tx.space_id, "eventSpaceId": event.space_id},
+            )
+        if event.seq <= tx.last_seq():
+            continue
+        if event.seq != tx.last_seq() + 1:
+            raise InvalidState(
+                f"cannot replay event {event.seq}: the space is at {tx.last_seq()}, events are missing between",
+                details={"spaceId": tx.space_id, "seq": tx.last_seq(), "next": event.seq},
+            )
+        _replay_rows(tx, event)
+        tx.append_events([event])
+        if event.request_id is not None:
+            _remember_request(tx, event.request_id, event)
+    return tx.last_seq()
+
+
+def _remember_request(tx: SpaceTx, request_id: str, event: SpaceEvent) -> None:
+    # Rebuild what the original owner recorded, so a command retried after a handoff stays a duplicate.
+    recorded = tx.applied_reply(request_id)
+    if recorded is None:
+        applied = Applied(space_id=tx.space_id, seq=event.seq, events=[event])
+        tx.record_request(request_id, event.seq, event.seq, applied.model_dump_json(), event.at)
+        return
+    applied = Applied.model_validate_json(recorded)
+    if applied.seq == event.seq - 1:
+        applied = applied.model_copy(update={"seq": event.seq, "events": [*applied.events, event]})
+        tx.record_request(request_id, None, event.seq, applied.model_dump_json(), event.at)
+
+
+# -- the service ---------------------------------------------------------------------------
+
+
+class SpaceService:
+    """Commands and queries on the spaces this replica owns, and the handoff operations."""
+
+    def __init__(
+        self,
+        spaces: OpenSpaces,
+        publisher: EventPublisher,
+        files: SpaceFiles,
+        *,
+        keep_events: int = 0,
+        keep_request_ids_ms: int = 7 * 24 * 3600 * 1000,
+        clock: Callable[[], int] = now_ms,
+        ids: NewId = new_id,
+    ) -> None:
+        self.spaces = spaces
+        self.publisher = publisher
+        self.files = files
+        self.keep_events = keep_events
+        self.keep_request_ids_ms = keep_request_ids_ms
+        self._clock = clock
+        self._ids = ids
+
+    # -- commands ------------------------------------------------------------------------
+
+    async def apply(self, command: SpaceCommand) -> Applied:
+        """Apply a mutation: one transaction, then its events published in order."""
+        async with self.spaces.use(command.space_id) as space:
+            await self._ready(space)
+            async with space.lock:
+                if space.store.published_seq < space.store.last_seq:
+                    await self._publish_pending(space)
+                work = functools.partial(apply_in_transaction, command=command, now=self._clock(), ids=self._ids)
+                applied = await space.store.write(work)
+                if applied.events and not applied.duplicate:
+                    await self._publish(space, applied.events)
+                return applied
+
+    # -- queries -------------------------------------------------------------------------
+
+    async def get_state(self, query: GetSpaceState) -> SpaceSnapshot:
+        async with self.spaces.use(query.space_id) as space:
+            await self._ready(space)
+            assets, variants, lineage, seq = await space.store.state()
+        return SpaceSnapshot(space_id=query.space_id, seq=seq, assets=assets, variants=variants, lineage=lineage)
+
+    async def state_json(self, space_id: str) -> bytes:
+        """`get_state`'s reply as wire JSON, built by SQLite: for replies too big to build as models."""
+        async with self.spaces.use(space_id) as space:
+            await self._ready(space)
+            return await space.store.state_json()
+
+    async def get_events_since(self, query: GetEventsSince) -> EventsSince:
+        async with self.spaces.use(query.space_id) as space:
+            await self._ready(space)
+            stored, first, last = await space.store.events_since(query.since_seq, query.limit)
+        # Complete when the log still holds the event right after `since_seq`. A `since_seq`
+        # beyond the space's seq comes from another history (a restored space): resync fully.
+        complete = first - 1 <= query.since_seq <= last
+        events = [EVENT.validate_json(event.payload) for event in stored] if complete else []
+        return EventsSince(space_id=query.space_id, seq=last, complete=complete, events=events)
+
+    async def get_asset(self, query: GetAsset) -> AssetDetail:
+        async with self.spaces.use(query.space_id) as space:
+            await self._ready(space)
+            asset, variants, lineage, seq = await space.store.asset_detail(query.asset_id)
+        asset = domain.live_asset(asset, query.asset_id)
+        return AssetDetail(space_id=query.space_id, seq=seq, asset=asset, variants=variants, lineage=lineage)
+
+    # -- handoff (called by the lease logic, which has already decided ownership) ----------
+
+    async def local_seq(self, space_id: str) -> int:
+        """The last seq of this replica's own copy of the space (0 for a copy it never had)."""
+        async with self.spaces.use(space_id, owned=True) as space:
+            return space.store.last_seq
+
+    async def snapshot(self, space_id: str) -> SnapshotFile:
+        """A consistent copy of the space's database (SQLite online backup) and the seq it holds."""
+        async with self.spaces.use(space_id, owned=True) as space, space.lock:
+            await space.store.save_published_seq()
+            path = self.files.snapshot_path(space_id, space.store.last_seq)
+            seq = await space.store.backup(path)
+        return SnapshotFile(space_id=space_id, seq=seq, path=path)
+
+    async def restore(self, space_id: str, snapshot: SnapshotFile) -> int:
+        """Replace this replica's copy of the space with `snapshot`; returns its seq. Replay the stream after it."""
+        if snapshot.space_id != space_id:
+            raise ValidationFailed(
+                f"snapshot of {snapshot.space_id} cannot restore {space_id}", details={"spaceId": space_id}
+            )
+        async with self.spaces.exclusive(space_id):
+            return await self.files.restore(space_id, snapshot.path)
+
+    async def replay(self, space_id: str, events: Iterable[SpaceEvent]) -> int:
+        """Apply events from `SPACE_EVENTS` after the space's seq (idempotent by seq); returns the new seq."""
+        batch = list(events)
+        async with self.spaces.use(space_id, owned=True) as space, space.lock:
+            seq = await space.store.write(functools.partial(replay_in_transaction, events=batch), in_thread=True)
+            if batch:
+                # They came from the stream: nothing to publish again.
+                space.store.mark_published(min(seq, max(event.seq for event in batch)))
+                await space.store.save_published_seq()
+            return seq
+
+    # -- publication ---------------------------------------------------------------------
+
+    async def publish_pending(self) -> int:
+        """Publish events committed but not yet in JetStream, for every open space; returns how many."""
+        published = 0
+        for space_id in self.spaces.open_space_ids:
+            space = self.spaces.get(space_id)
+            if space is None or space.store.published_seq >= space.store.last_seq:
+                continue
+            with contextlib.suppress(SpaceClosing, Moved):  # closing, or no longer ours
+                async with self.spaces.use(space_id) as space, space.lock:
+                    published += await self._publish_pending(space)
+        return published
+
+    async def _publish_pending(self, space: OpenSpace) -> int:
+        """Publish, in order, the committed events JetStream has not acknowledged (after a failure or a crash)."""
+        store = space.store
+        count = 0
+        while store.published_seq < store.last_seq:
+            before = store.published_seq
+            stored, first, _ = await store.events_since(before, 500)
+            if store.published_seq < first - 1:
+                log.error(
+                    "space %s: events %d..%d were trimmed before being published",
+                    space.space_id,
+                    store.published_seq + 1,
+                    first - 1,
+                )
+                store.mark_published(first - 1)
+            if not stored:
+                break
+            try:
+                for event in stored:
+                    await self.publisher.publish(EVENT.validate_json(event.payload))
+                    store.mark_published(event.seq)
+                    count += 1
+            except PublishFailed as error:
+                log.warning("space %s: republishing from seq %d failed: %s", space.space_id, event.seq, error)
+                break
+            if store.published_seq == before:
+                break  # no progress: never spin
+        if count:
+            log.info("space %s: republished %d events up to seq %d", space.space_id, count, store.published_seq)
+        return count
+
+    async def _publish(self, space: OpenSpace, events: Sequence[SpaceEvent]) -> None:
+        store = space.store
+        if store.published_seq != events[0].seq - 1:
+            return  # an older event is still unpublished: order first, these follow on the next try
+        for event in events:
+            try:
+                await self.publisher.publish(event)
+            except PublishFailed as error:
+                log.warning(
+                    "space %s: event %d is committed but not yet in JetStream (%s); it will be republished",
+                    space.space_id,
+                    event.seq,
+                    error,
+                )
+                return
+            store.mark_published(event.seq)
+
+    # -- opening -------------------------------------------------------------------------
+
+    async def _ready(self, space: OpenSpace) -> None:
+        if not space.caught_up:
+            await self._on_open(space)
+
+    async def _on_open(self, space: OpenSpace) -> None:
+        async with space.lock:
+            if space.caught_up:
+                return
+            await space.store.trim(
+                keep_events=self.keep_events, requests_before=self._clock() - self.keep_request_ids_ms
+            )
+            await self._publish_pending(space)
+            space.caught_up = True

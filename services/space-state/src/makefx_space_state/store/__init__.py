@@ -1,0 +1,1 @@
+"""Adapters for the space store port: SQLite files on the local disk."""
