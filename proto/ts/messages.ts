@@ -278,10 +278,16 @@ export interface GetMembership {
   userId: string;
 }
 
-/** Message `space:getState`, on `fx.state.{replica}.cmd`, answered by `space:snapshot` (SpaceSnapshot). */
+/**
+ * Part 0 of a new read of the full state; with `snapshot_id`, another part of that same read.
+ *
+ * Message `space:getState`, on `fx.state.{replica}.cmd`, answered by `space:statePart` (SpaceStatePart).
+ */
 export interface GetSpaceState {
   type: "space:getState";
   spaceId: string;
+  snapshotId?: string | null;
+  part?: number;
 }
 
 /** Message `identity:getUser`, on `fx.identity.user`, answered by `identity:user` (UserProfile). */
@@ -507,7 +513,11 @@ export interface SignMedia {
 
 export type SignMethod = "GET" | "PUT";
 
-/** Message `space:snapshot`. */
+/**
+ * A space's full state at `seq` (the REST `GET /api/spaces/{spaceId}/assets` body).
+ *
+ * Message `space:snapshot`.
+ */
 export interface SpaceSnapshot {
   type: "space:snapshot";
   spaceId: string;
@@ -515,6 +525,26 @@ export interface SpaceSnapshot {
   assets: AssetRow[];
   variants: VariantRow[];
   lineage: LineageRow[];
+}
+
+/**
+ * One part of a space's full state at `seq`.
+ *
+ * The parts' `body` strings, joined in order, are one JSON document
+ * `{"assets": [...], "variants": [...], "lineage": [...]}` read in one transaction: a large
+ * space (tens of megabytes) travels in parts that each stay well under NATS's 1 MB, and a
+ * small one in a single part.
+ *
+ * Message `space:statePart`.
+ */
+export interface SpaceStatePart {
+  type: "space:statePart";
+  spaceId: string;
+  seq: number;
+  snapshotId: string;
+  part: number;
+  parts: number;
+  body: string;
 }
 
 /** Message `space:starVariant`, on `fx.state.{replica}.cmd`, answered by `space:applied` (Applied). */
@@ -749,6 +779,7 @@ export type AnyMessage =
   | SeverLineage
   | SpaceSnapshot
   | StarVariant
+  | SpaceStatePart
   | UpdateAsset
   | SyncRequest
   | SyncState
@@ -802,6 +833,7 @@ export type MessageType =
   | "space:severLineage"
   | "space:snapshot"
   | "space:starVariant"
+  | "space:statePart"
   | "space:updateAsset"
   | "sync:request"
   | "sync:state"
@@ -855,6 +887,7 @@ export interface MessageByType {
   "space:severLineage": SeverLineage;
   "space:snapshot": SpaceSnapshot;
   "space:starVariant": StarVariant;
+  "space:statePart": SpaceStatePart;
   "space:updateAsset": UpdateAsset;
   "sync:request": SyncRequest;
   "sync:state": SyncState;
@@ -879,7 +912,7 @@ export interface ReplyByRequestType {
   "space:forkAsset": Applied;
   "space:getAsset": AssetDetail;
   "space:getEventsSince": EventsSince;
-  "space:getState": SpaceSnapshot;
+  "space:getState": SpaceStatePart;
   "space:setActiveVariant": Applied;
   "space:severLineage": Applied;
   "space:starVariant": Applied;

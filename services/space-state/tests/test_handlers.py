@@ -20,6 +20,7 @@ from makefx_contracts.space import (
     GetEventsSince,
     GetSpaceState,
     SpaceSnapshot,
+    SpaceStatePart,
 )
 from makefx_contracts.subjects import STATE_COMMANDS
 from makefx_settings import ServiceSettings
@@ -86,7 +87,10 @@ async def test_queries_are_answered_with_their_reply_types(replica, client):
     since = await client.request(GetEventsSince(space_id=space_id, since_seq=0), subject=subject)
     detail = await client.request(GetAsset(space_id=space_id, asset_id=asset.id), subject=subject)
 
-    assert isinstance(state, SpaceSnapshot) and state.assets == [asset] and state.seq == 1
+    assert isinstance(state, SpaceStatePart) and (state.part, state.parts, state.seq) == (0, 1, 1)
+    assert SpaceSnapshot.model_validate_json(
+        f'{{"type":"space:snapshot","spaceId":"{space_id}","seq":{state.seq},' + state.body[1:]
+    ).assets == [asset]
     assert isinstance(since, EventsSince) and [event.seq for event in since.events] == [1]
     assert isinstance(detail, AssetDetail) and detail.asset == asset
 

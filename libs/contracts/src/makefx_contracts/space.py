@@ -130,6 +130,8 @@ Mutation = Annotated[
 
 
 class SpaceSnapshot(Message):
+    """A space's full state at `seq` (the REST `GET /api/spaces/{spaceId}/assets` body)."""
+
     type: Literal["space:snapshot"] = "space:snapshot"
     space_id: str
     seq: int
@@ -138,10 +140,32 @@ class SpaceSnapshot(Message):
     lineage: list[LineageRow]
 
 
-class GetSpaceState(Request[SpaceSnapshot]):
+class SpaceStatePart(Message):
+    """One part of a space's full state at `seq`.
+
+    The parts' `body` strings, joined in order, are one JSON document
+    `{"assets": [...], "variants": [...], "lineage": [...]}` read in one transaction: a large
+    space (tens of megabytes) travels in parts that each stay well under NATS's 1 MB, and a
+    small one in a single part.
+    """
+
+    type: Literal["space:statePart"] = "space:statePart"
+    space_id: str
+    seq: int
+    snapshot_id: str
+    part: int = Field(ge=0)
+    parts: int = Field(ge=1)
+    body: str
+
+
+class GetSpaceState(Request[SpaceStatePart]):
+    """Part 0 of a new read of the full state; with `snapshot_id`, another part of that same read."""
+
     type: Literal["space:getState"] = "space:getState"
     subject: ClassVar[Subject] = STATE_COMMANDS
     space_id: str
+    snapshot_id: str | None = None
+    part: int = Field(default=0, ge=0)
 
 
 class EventsSince(Message):

@@ -56,5 +56,5 @@ async def test_paths_outside_the_app_folder_are_never_served(make_settings, star
 
 
 def test_a_frontend_dir_without_index_html_is_refused_at_start(make_settings, tmp_path):
-    with pytest.raises(ValueError, match="no index.html"):
+    with pytest.raises(ValueError, match=r"no index\.html"):
         make_settings(frontend_dir=tmp_path)

@@ -16,7 +16,7 @@ class StateHandlers:
     async def on_state_request(self, request: StateRequest) -> Message:
         match request:
             case GetSpaceState():
-                return await self.service.get_state(request)
+                return await self.service.state_part(request)
             case GetEventsSince():
                 return await self.service.get_events_since(request)
             case GetAsset():

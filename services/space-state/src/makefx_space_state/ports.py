@@ -101,6 +101,9 @@ class SpaceStore(Protocol):
     async def state(self) -> tuple[list[AssetRow], list[VariantRow], list[LineageRow], int]:
         """Live assets, their variants, the lineage among them, and the seq they are at."""
 
+    async def state_body(self) -> tuple[int, bytes]:
+        """The seq and `{"assets": [...], "variants": [...], "lineage": [...]}` as JSON, read in one transaction."""
+
     async def state_json(self) -> bytes:
         """The `SpaceSnapshot` wire JSON: live assets, their variants, lineage among them, seq."""
 

@@ -49,6 +49,7 @@ from makefx_contracts.space import (
     SeverLineage,
     SpaceCommand,
     SpaceSnapshot,
+    SpaceStatePart,
     StarVariant,
     UpdateAsset,
 )
@@ -56,6 +57,7 @@ from makefx_space_state import domain
 from makefx_space_state.errors import PublishFailed, SpaceClosing
 from makefx_space_state.ports import EventPublisher, SnapshotFile, SpaceFiles, SpaceTx, StoredEvent
 from makefx_space_state.spaces import OpenSpace, OpenSpaces
+from makefx_space_state.state_parts import StateParts
 
 log = logging.getLogger(__name__)
 
@@ -347,6 +349,7 @@ class SpaceService:
         self.keep_request_ids_ms = keep_request_ids_ms
         self._clock = clock
         self._ids = ids
+        self.parts = StateParts()
 
     # -- commands ------------------------------------------------------------------------
 
@@ -370,6 +373,16 @@ class SpaceService:
             await self._ready(space)
             assets, variants, lineage, seq = await space.store.state()
         return SpaceSnapshot(space_id=query.space_id, seq=seq, assets=assets, variants=variants, lineage=lineage)
+
+    async def state_part(self, query: GetSpaceState) -> SpaceStatePart:
+        """A part of the full state: part 0 reads it afresh, later parts come from that same read."""
+        if query.snapshot_id is not None:
+            async with self.spaces.use(query.space_id):
+                return self.parts.part(query.space_id, query.snapshot_id, query.part)
+        async with self.spaces.use(query.space_id) as space:
+            await self._ready(space)
+            seq, body = await space.store.state_body()
+        return self.parts.first(query.space_id, seq, body)
 
     async def state_json(self, space_id: str) -> bytes:
         """`get_state`'s reply as wire JSON, built by SQLite: for replies too big to build as models."""

@@ -13,17 +13,18 @@ import asyncio
 import contextlib
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, WebSocket
+from fastapi import APIRouter, Depends, Query, Response, WebSocket
 from starlette.websockets import WebSocketDisconnect
 
 from makefx_contracts import FxError
 from makefx_contracts.errors import NotFound, Unauthenticated
-from makefx_contracts.space import AssetDetail, EventsSince, GetAsset, GetEventsSince, GetSpaceState, SpaceSnapshot
+from makefx_contracts.space import AssetDetail, EventsSince, GetAsset, GetEventsSince, SpaceSnapshot
 from makefx_gateway.errors import fx_error_response
 from makefx_gateway.http.security import AccessCookie, Credentials
 from makefx_gateway.realtime.connection import Connection, Who
 from makefx_gateway.realtime.hub import SpaceHub
 from makefx_gateway.realtime.session import SocketSession
+from makefx_gateway.realtime.state import read_state, with_fields
 from makefx_gateway.service import Accounts, Principal, Spaces
 from makefx_router import SpaceRouter
 
@@ -81,11 +82,13 @@ def realtime_router(
             with contextlib.suppress(Exception):
                 await writer
 
-    @api.get("/assets", operation_id="list_assets")
-    async def list_assets(spaceId: str, who: Principal = caller) -> SpaceSnapshot:  # noqa: N803
+    @api.get("/assets", operation_id="list_assets", response_model=SpaceSnapshot)
+    async def list_assets(spaceId: str, who: Principal = caller) -> Response:  # noqa: N803
         """Every asset of the space with its variants and lineage, and the space's current seq."""
         await member(spaceId, who)
-        return await router.request(spaceId, GetSpaceState(space_id=spaceId))
+        seq, body = await read_state(router, spaceId)
+        snapshot = with_fields(body, type=SpaceSnapshot.type_name(), spaceId=spaceId, seq=seq)
+        return Response(snapshot, media_type="application/json")
 
     @api.get("/assets/{assetId}", operation_id="get_asset")
     async def get_asset(spaceId: str, assetId: str, who: Principal = caller) -> AssetDetail:  # noqa: N803

@@ -41,7 +41,6 @@ from makefx_contracts.space import (
     DeleteVariant,
     ForkAsset,
     GetEventsSince,
-    GetSpaceState,
     SetActiveVariant,
     SeverLineage,
     SpaceCommand,
@@ -50,6 +49,7 @@ from makefx_contracts.space import (
 )
 from makefx_gateway.realtime.connection import Connection
 from makefx_gateway.realtime.hub import SpaceHub
+from makefx_gateway.realtime.state import read_state, with_fields
 from makefx_gateway.service import Spaces
 from makefx_router import SpaceRouter
 
@@ -139,17 +139,11 @@ class SocketSession:
                         connection.replay(event.seq, event.to_json().decode())
                     connection.finish_sync(max(since_seq, missed.seq))
                     return
-            state = await self.router.request(space_id, GetSpaceState(space_id=space_id))
-            self._send(
-                SyncState(
-                    seq=state.seq,
-                    assets=state.assets,
-                    variants=state.variants,
-                    lineage=state.lineage,
-                    presence=self.hub.presence_of(space_id),
-                )
-            )
-            connection.finish_sync(state.seq)
+            seq, body = await read_state(self.router, space_id)
+            presence = [entry.model_dump(mode="json") for entry in self.hub.presence_of(space_id)]
+            # sync:state (see makefx_contracts.socket.SyncState), composed around the owner's JSON.
+            connection.send(with_fields(body, type=SyncState.type_name(), seq=seq, presence=presence))
+            connection.finish_sync(seq)
         except BaseException:
             # Never leave a socket holding events forever: release them at what it had.
             connection.finish_sync(connection.last_seq)

@@ -228,8 +228,8 @@ class SqliteSpaceStore:
 
     # -- the port: reading -------------------------------------------------------------------
 
-    async def state_json(self) -> bytes:
-        def read(connection: sqlite3.Connection) -> bytes:
+    async def state_body(self) -> tuple[int, bytes]:
+        def read(connection: sqlite3.Connection) -> tuple[int, bytes]:
             # Bytes straight from SQLite: no UTF-8 decode and re-encode of tens of megabytes.
             connection.text_factory = bytes
             try:
@@ -237,10 +237,14 @@ class SqliteSpaceStore:
             finally:
                 connection.text_factory = str
             seq = connection.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
-            head = f'{{"type":"space:snapshot","spaceId":{json.dumps(self.space_id)},"seq":{seq},"assets":'
-            return b"".join((head.encode(), assets, b',"variants":', variants, b',"lineage":', lineage, b"}"))
+            return seq, b"".join((b'{"assets":', assets, b',"variants":', variants, b',"lineage":', lineage, b"}"))
 
         return await self._read(read)
+
+    async def state_json(self) -> bytes:
+        seq, body = await self.state_body()
+        head = f'{{"type":"space:snapshot","spaceId":{json.dumps(self.space_id)},"seq":{seq},'
+        return head.encode() + body[1:]
 
     async def state(self) -> tuple[list[AssetRow], list[VariantRow], list[LineageRow], int]:
         def read(connection: sqlite3.Connection) -> tuple[list[AssetRow], list[VariantRow], list[LineageRow], int]:
