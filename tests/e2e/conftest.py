@@ -132,7 +132,7 @@ def product_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     try:
         product.wait_until_running()
         if not serves_the_app(product.url):
-            pytest.skip("the gateway does not serve frontend/dist at / with an index.html fallback yet")
+            pytest.fail("the gateway does not serve frontend/dist at / with an index.html fallback")
         yield product.url
     finally:
         product.stop()
