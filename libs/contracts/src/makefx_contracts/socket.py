@@ -13,8 +13,17 @@ from pydantic import Field
 
 from makefx_contracts.base import Message
 from makefx_contracts.presence import PresenceEntry
-from makefx_contracts.rows import AssetRow, LineageRow, MediaKind, VariantRow
-from makefx_contracts.space import AssetChanges, Position
+from makefx_contracts.rows import AssetRow, LineageRow, VariantRow
+from makefx_contracts.space import (
+    CreateAssetFields,
+    DeleteAssetFields,
+    DeleteVariantFields,
+    ForkAssetFields,
+    SetActiveVariantFields,
+    SeverLineageFields,
+    StarVariantFields,
+    UpdateAssetFields,
+)
 
 
 class ClientMessage(Message):
@@ -29,54 +38,36 @@ class SyncRequest(ClientMessage):
     since_seq: int | None = Field(default=None, ge=0)
 
 
-class AssetCreate(ClientMessage):
+class AssetCreate(CreateAssetFields, ClientMessage):
     type: Literal["asset:create"] = "asset:create"
-    name: str = Field(min_length=1, max_length=200)
-    asset_type: str = Field(min_length=1, max_length=40)
-    media_kind: MediaKind = MediaKind.IMAGE
-    parent_asset_id: str | None = None
-    position: Position | None = None
 
 
-class AssetUpdate(ClientMessage):
+class AssetUpdate(UpdateAssetFields, ClientMessage):
     type: Literal["asset:update"] = "asset:update"
-    asset_id: str
-    changes: AssetChanges
 
 
-class AssetDelete(ClientMessage):
+class AssetDelete(DeleteAssetFields, ClientMessage):
     type: Literal["asset:delete"] = "asset:delete"
-    asset_id: str
 
 
-class AssetSetActive(ClientMessage):
+class AssetSetActive(SetActiveVariantFields, ClientMessage):
     type: Literal["asset:setActive"] = "asset:setActive"
-    asset_id: str
-    variant_id: str
 
 
-class AssetFork(ClientMessage):
+class AssetFork(ForkAssetFields, ClientMessage):
     type: Literal["asset:fork"] = "asset:fork"
-    source_variant_id: str
-    name: str = Field(min_length=1, max_length=200)
-    asset_type: str = Field(min_length=1, max_length=40)
-    parent_asset_id: str | None = None
 
 
-class VariantStar(ClientMessage):
+class VariantStar(StarVariantFields, ClientMessage):
     type: Literal["variant:star"] = "variant:star"
-    variant_id: str
-    starred: bool
 
 
-class VariantDelete(ClientMessage):
+class VariantDelete(DeleteVariantFields, ClientMessage):
     type: Literal["variant:delete"] = "variant:delete"
-    variant_id: str
 
 
-class LineageSever(ClientMessage):
+class LineageSever(SeverLineageFields, ClientMessage):
     type: Literal["lineage:sever"] = "lineage:sever"
-    lineage_id: str
 
 
 class PresenceUpdate(ClientMessage):

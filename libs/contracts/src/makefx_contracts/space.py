@@ -45,8 +45,10 @@ class SpaceCommand(Request[Applied]):
     actor: Actor
 
 
-class CreateAsset(SpaceCommand):
-    type: Literal["space:createAsset"] = "space:createAsset"
+# -- what each mutation says: shared by the socket's message and the space command --------
+
+
+class CreateAssetFields(Model):
     name: str = Field(min_length=1, max_length=200)
     asset_type: str = Field(min_length=1, max_length=40)
     media_kind: MediaKind = MediaKind.IMAGE
@@ -79,45 +81,73 @@ class AssetChanges(Model):
         return self
 
 
-class UpdateAsset(SpaceCommand):
-    type: Literal["space:updateAsset"] = "space:updateAsset"
+class UpdateAssetFields(Model):
     asset_id: str
     changes: AssetChanges
 
 
-class DeleteAsset(SpaceCommand):
-    type: Literal["space:deleteAsset"] = "space:deleteAsset"
+class DeleteAssetFields(Model):
     asset_id: str
 
 
-class SetActiveVariant(SpaceCommand):
-    type: Literal["space:setActiveVariant"] = "space:setActiveVariant"
+class SetActiveVariantFields(Model):
     asset_id: str
     variant_id: str
 
 
-class ForkAsset(SpaceCommand):
-    type: Literal["space:forkAsset"] = "space:forkAsset"
+class ForkAssetFields(Model):
     source_variant_id: str
     name: str = Field(min_length=1, max_length=200)
     asset_type: str = Field(min_length=1, max_length=40)
     parent_asset_id: str | None = None
 
 
-class StarVariant(SpaceCommand):
-    type: Literal["space:starVariant"] = "space:starVariant"
+class StarVariantFields(Model):
     variant_id: str
     starred: bool
 
 
-class DeleteVariant(SpaceCommand):
-    type: Literal["space:deleteVariant"] = "space:deleteVariant"
+class DeleteVariantFields(Model):
     variant_id: str
 
 
-class SeverLineage(SpaceCommand):
-    type: Literal["space:severLineage"] = "space:severLineage"
+class SeverLineageFields(Model):
     lineage_id: str
+
+
+# -- the commands --------------------------------------------------------------------
+
+
+class CreateAsset(CreateAssetFields, SpaceCommand):
+    type: Literal["space:createAsset"] = "space:createAsset"
+
+
+class UpdateAsset(UpdateAssetFields, SpaceCommand):
+    type: Literal["space:updateAsset"] = "space:updateAsset"
+
+
+class DeleteAsset(DeleteAssetFields, SpaceCommand):
+    type: Literal["space:deleteAsset"] = "space:deleteAsset"
+
+
+class SetActiveVariant(SetActiveVariantFields, SpaceCommand):
+    type: Literal["space:setActiveVariant"] = "space:setActiveVariant"
+
+
+class ForkAsset(ForkAssetFields, SpaceCommand):
+    type: Literal["space:forkAsset"] = "space:forkAsset"
+
+
+class StarVariant(StarVariantFields, SpaceCommand):
+    type: Literal["space:starVariant"] = "space:starVariant"
+
+
+class DeleteVariant(DeleteVariantFields, SpaceCommand):
+    type: Literal["space:deleteVariant"] = "space:deleteVariant"
+
+
+class SeverLineage(SeverLineageFields, SpaceCommand):
+    type: Literal["space:severLineage"] = "space:severLineage"
 
 
 Mutation = Annotated[
