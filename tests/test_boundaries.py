@@ -32,3 +32,10 @@ def test_import_contracts_hold():
     lint_imports = Path(sys.executable).parent / "lint-imports"
     result = subprocess.run([str(lint_imports)], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_package_installs_editable_as_a_plain_source_path():
+    """Hatchling's other editable mode needs the `editables` package and freezes the module list."""
+    for pyproject in [*ROOT.glob("libs/*/pyproject.toml"), *ROOT.glob("services/*/pyproject.toml")]:
+        build = tomllib.loads(pyproject.read_text())["tool"]["hatch"]["build"]
+        assert build.get("dev-mode-dirs") == ["src"], pyproject
