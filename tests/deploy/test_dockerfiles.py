@@ -76,16 +76,22 @@ def test_base_image_is_pinned_to_an_exact_python_release(service: str) -> None:
     found = instructions(dockerfile_of(service))
     (base,) = [i.arguments for i in found if i.keyword == "ARG" and i.arguments.startswith("PYTHON_IMAGE=")]
     assert re.fullmatch(r"PYTHON_IMAGE=python:3\.11\.\d+-slim-[a-z]+", base), base
-    assert all(i.arguments.split()[0] == "${PYTHON_IMAGE}" for i in found if i.keyword == "FROM")
+    node = [i.arguments for i in found if i.keyword == "ARG" and i.arguments.startswith("NODE_IMAGE=")]
+    assert all(re.fullmatch(r"NODE_IMAGE=node:20\.\d+\.\d+-[a-z]+-slim", arg) for arg in node), node
+    bases = {"${PYTHON_IMAGE}", "${NODE_IMAGE}"} if node else {"${PYTHON_IMAGE}"}
+    assert all(i.arguments.split()[0] in bases for i in found if i.keyword == "FROM")
 
 
 @pytest.mark.parametrize("service", SERVICE_NAMES)
 def test_builder_installs_pinned_packages_and_the_final_stage_only_copies_the_venv(service: str) -> None:
-    builder, final = stages(dockerfile_of(service))
+    *_, builder, final = stages(dockerfile_of(service))
     installs = " ".join(i.arguments for i in builder if i.keyword == "RUN")
     assert "-c constraints.txt" in installs
     assert f"service_packages.py services/{service}" in installs
-    assert [i.arguments for i in final if i.keyword == "COPY"] == ["--from=builder /opt/venv /opt/venv"]
+    expected = ["--from=builder /opt/venv /opt/venv"]
+    if service == "gateway":  # and the browser app it serves, built in its own stage
+        expected.append("--from=frontend /src/frontend/dist /opt/frontend")
+    assert [i.arguments for i in final if i.keyword == "COPY"] == expected
     assert not [i for i in final if i.keyword == "RUN" and "pip install" in i.arguments]
 
 
