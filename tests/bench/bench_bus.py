@@ -80,9 +80,7 @@ async def run() -> None:
 
         subject = USAGE_EVENTS.fill()
         ours = await measure(lambda i: caller.persist(Metered(variant_id=f"v{i}", units=1), msg_id=f"ours-{i}"))
-        floor = await measure(
-            lambda i: raw_js.publish(subject, payload, headers={"Nats-Msg-Id": f"raw-{i}"})
-        )
+        floor = await measure(lambda i: raw_js.publish(subject, payload, headers={"Nats-Msg-Id": f"raw-{i}"}))
         table.latency("JetStream publish (acked)", ours, floor, "raw js.publish")
         table.print()
 

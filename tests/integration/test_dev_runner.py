@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from makefx_cli.nats_server import free_port
 
 pytestmark = pytest.mark.slow
@@ -93,7 +94,7 @@ def test_makefx_dev_runs_the_product_stops_cleanly_and_keeps_its_data(tmp_path):
     account = {"email": "ada@example.com", "password": "correct horse battery", "name": "Ada"}
 
     runner = Runner(tmp_path / "data", http_port, nats_port)
-    runner.wait_for(r"Make Effects is running at http://127\.0\.0\.1:%d" % http_port)
+    runner.wait_for(rf"Make Effects is running at http://127\.0\.0\.1:{http_port}")
     processes = runner.processes()
     assert set(processes) == {"nats-server", "space-state", "media", "generation", "chat", "billing", "gateway"}
     assert processes["nats-server"][1] == f"nats://127.0.0.1:{nats_port}"

@@ -86,9 +86,15 @@ class SpaceRouter:
                 log.debug("space %s: attempt %d failed: %s", space_id, attempts, unavailable.message)
             version = self._directory.version
             await self._refresh_quietly()
-            if self._directory.version == version:
-                # Nothing new yet: wait a little, or less if the live set changes meanwhile.
-                await self._directory.wait_for_change(min(backoff, max(deadline - time.monotonic(), 0)))
+            if self._directory.version != version:
+                backoff = _FIRST_BACKOFF
+                continue
+            # Nothing new yet: wait a little, or less if the live set changes meanwhile.
+            if await self._directory.wait_for_change(min(backoff, max(deadline - time.monotonic(), 0))):
+                # A new ring is a new situation: the replicas it names may not have seen it yet
+                # (they answer `moved`), so start again from short waits rather than the longest.
+                backoff = _FIRST_BACKOFF
+            else:
                 backoff = min(backoff * 2, _MAX_BACKOFF)
 
     # -- where to send it ---------------------------------------------------------------

@@ -5,9 +5,10 @@ the bucket's TTL is the stream's `max_age`, so the entry silently leaves the str
 one TTL after its last put, and a watcher is told nothing — no delete or purge marker
 arrives unless the bucket sets `subject_delete_marker_ttl` (then a `Nats-Marker-Reason:
 MaxAge` marker arrives, surfaced by nats-py as a PURGE). So the directory handles both:
-markers and deletes remove a replica at once, and a sweep every TTL/4 asks the server
-about every replica not heard from for a TTL and drops those the server no longer has.
-A replica that dies without deregistering therefore leaves the ring within ~1.25 TTL.
+markers and deletes remove a replica at once, and a sweep asks the server about every
+replica not heard from for a TTL (as soon as that TTL is up, then every TTL/20) and drops
+those the server no longer has. A replica that dies without deregistering therefore
+leaves the ring about one TTL after its last beat (at most ~1.05 TTL).
 The bucket is in memory, so a NATS restart empties it: heartbeats declare it again and
 directories start a fresh watch after every reconnect (and every 20 TTLs regardless).
 """
@@ -41,6 +42,10 @@ log = logging.getLogger(__name__)
 _BEATS_PER_TTL = 3
 # Sweep for silently expired entries four times per TTL.
 _SWEEPS_PER_TTL = 4
+# While a silent replica's entry lingers past its expected expiry, ask again every TTL/20.
+_RECHECKS_PER_TTL = 20
+# Timers may fire this early; a sweep due now still checks the replica.
+_EARLY_SECONDS = 0.005
 # Rebuild the view from scratch at least this often (in TTLs), whatever else happened.
 _RESYNC_TTLS = 20
 # `is_live` answers False this fraction of a TTL before the server could expire our entry,
@@ -373,7 +378,7 @@ class ReplicaDirectory:
 
     async def _sweep_forever(self) -> None:
         while True:
-            await asyncio.sleep(self.ttl / _SWEEPS_PER_TTL)
+            await asyncio.sleep(self._next_sweep_in())
             try:
                 if self._needs_rewatch():
                     await self.refresh()
@@ -381,6 +386,17 @@ class ReplicaDirectory:
                     await self._sweep()
             except Unavailable as error:
                 log.warning("replica directory: %s", error.message)
+
+    def _next_sweep_in(self) -> float:
+        """Seconds to the next sweep: every TTL/4, and as soon as a silent replica's entry is due to expire.
+
+        A crashed replica's entry leaves the server exactly a TTL after its last beat (measured:
+        within 5 ms), so asking then, and every TTL/20 while it lingers, drops it from the ring
+        within ~TTL/20 of the server doing so instead of up to TTL/4 later: failover waits on it.
+        """
+        now = time.monotonic()
+        due = min((seen.at + self.ttl - now for seen in self._seen.values()), default=math.inf)
+        return max(min(self.ttl / _SWEEPS_PER_TTL, due), self.ttl / _RECHECKS_PER_TTL)
 
     def _needs_rewatch(self) -> bool:
         # After a reconnect the watch may follow a bucket that no longer exists: a memory bucket
@@ -400,7 +416,7 @@ class ReplicaDirectory:
         kv = self._require_kv()
         now = time.monotonic()
         for replica_id, seen in list(self._seen.items()):
-            if now - seen.at <= self.ttl:
+            if now - seen.at < self.ttl - _EARLY_SECONDS:
                 continue
             entry = await read(kv, replica_id)
             if self._seen.get(replica_id) is not seen:
