@@ -36,3 +36,11 @@ def test_tokens_in_urls_are_redacted_from_every_logger():
     line = stream.getvalue()
     assert "eyJhbGciOi" not in line
     assert "access_token=[redacted]&x=1" in line
+
+
+def test_binding_the_actor_keeps_the_trace_id():
+    from makefx_telemetry import bind_actor, current_trace
+
+    with trace_scope("trace-9"):
+        bind_actor("usr_7")
+        assert (current_trace().trace_id, current_trace().actor) == ("trace-9", "usr_7")

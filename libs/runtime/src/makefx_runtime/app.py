@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from makefx_bus import Bus
 from makefx_settings import ServiceSettings
-from makefx_telemetry import configure_logging
+from makefx_telemetry import configure_logging, trace_id_from_headers, trace_scope
 from makefx_telemetry.metrics import CONTENT_TYPE
 
 log = logging.getLogger(__name__)
@@ -71,6 +71,7 @@ def build_app(service: Service) -> FastAPI:
     )
     app.state.service = service
     app.add_middleware(_HttpMetrics, service=service)
+    app.add_middleware(_HttpTrace)
     app.include_router(_health_router(service))
     for router in service.routers:
         app.include_router(router)
@@ -113,6 +114,29 @@ def _health_router(service: Service) -> APIRouter:
         return Response(bus.metrics.render(), media_type=CONTENT_TYPE)
 
     return router
+
+
+class _HttpTrace:
+    """Every HTTP request runs under a trace id — the caller's (`X-Trace-Id`, `traceparent`) or a new one —
+    carried into bus headers and logs, and answered in `X-Trace-Id`."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        headers = {key.decode("latin-1"): value.decode("latin-1") for key, value in scope["headers"]}
+        given = trace_id_from_headers(headers.get("x-trace-id"), headers.get("traceparent"))
+        with trace_scope(given) as trace:
+
+            async def send_with_trace(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    message["headers"] = [*message.get("headers", []), (b"x-trace-id", trace.trace_id.encode())]
+                await send(message)
+
+            await self.app(scope, receive, send_with_trace)
 
 
 class _HttpMetrics:

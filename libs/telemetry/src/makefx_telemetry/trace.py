@@ -36,3 +36,18 @@ def trace_scope(trace_id: str | None = None, actor: str | None = None) -> Iterat
         yield context
     finally:
         _current.reset(token)
+
+
+def bind_actor(actor: str) -> None:
+    """Name the acting user of the work in progress (once its credentials are checked)."""
+    _current.set(TraceContext(trace_id=current_trace().trace_id, actor=actor))
+
+
+def trace_id_from_headers(trace_id: str | None, traceparent: str | None) -> str | None:
+    """A caller's trace id: `X-Trace-Id`, else the trace-id of a W3C `traceparent`."""
+    if trace_id and len(trace_id) <= 64 and trace_id.isprintable():
+        return trace_id
+    parts = (traceparent or "").split("-")
+    if len(parts) == 4 and len(parts[1]) == 32:
+        return parts[1]
+    return None

@@ -13,6 +13,7 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 
 from makefx_contracts.errors import Unauthenticated
 from makefx_gateway.service import Accounts, Principal
+from makefx_telemetry import bind_actor
 
 COOKIE_PATH = "/api"
 
@@ -75,6 +76,8 @@ def credentials(accounts: Accounts, cookie: AccessCookie) -> Credentials:
     async def principal(token: str | None = Depends(access_token)) -> Principal:
         if token is None:
             raise Unauthenticated("sign in first: send an access token", details={"reason": "missing"})
-        return await accounts.authenticate(token)
+        principal = await accounts.authenticate(token)
+        bind_actor(principal.user_id)
+        return principal
 
     return Credentials(access_token=access_token, principal=principal)

@@ -52,6 +52,7 @@ from makefx_gateway.realtime.hub import SpaceHub
 from makefx_gateway.realtime.state import read_state, with_fields
 from makefx_gateway.service import Spaces
 from makefx_router import SpaceRouter
+from makefx_telemetry import trace_scope
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +83,11 @@ class SocketSession:
         self.spaces = spaces
 
     async def handle(self, frame: str | bytes) -> None:
+        # Each socket message is its own piece of work, traced under the connection's user.
+        with trace_scope(actor=self.connection.who.user_id):
+            await self._handle(frame)
+
+    async def _handle(self, frame: str | bytes) -> None:
         request_id: str | None = None
         try:
             body = _parse(frame)
