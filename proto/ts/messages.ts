@@ -176,6 +176,33 @@ export interface AssetUpdated {
   asset: AssetRow;
 }
 
+/**
+ * Whether spending `requested` credits more this month keeps the space within its budget.
+ *
+ * Message `billing:budgetVerdict`.
+ */
+export interface BudgetVerdict {
+  type: "billing:budgetVerdict";
+  spaceId: string;
+  allowed: boolean;
+  requested: number;
+  monthlyCredits: number | null;
+  spentCredits: number;
+  /** milliseconds since the epoch */
+  monthStart: number;
+}
+
+/**
+ * Asked before a generation calls any provider, with the price it is about to spend.
+ *
+ * Message `billing:checkBudget`, on `fx.billing.checkBudget`, answered by `billing:budgetVerdict` (BudgetVerdict).
+ */
+export interface CheckBudget {
+  type: "billing:checkBudget";
+  spaceId: string;
+  credits: number;
+}
+
 /** Message `space:createAsset`, on `fx.state.{replica}.cmd`, answered by `space:applied` (Applied). */
 export interface CreateAsset {
   type: "space:createAsset";
@@ -278,6 +305,12 @@ export interface GetMembership {
   userId: string;
 }
 
+/** Message `billing:getSpaceBudget`, on `fx.billing.budget`, answered by `billing:spaceBudget` (SpaceBudget). */
+export interface GetSpaceBudget {
+  type: "billing:getSpaceBudget";
+  spaceId: string;
+}
+
 /**
  * Part 0 of a new read of the full state; with `snapshot_id`, another part of that same read.
  *
@@ -288,6 +321,26 @@ export interface GetSpaceState {
   spaceId: string;
   snapshotId?: string | null;
   part?: number;
+}
+
+/**
+ * Usage of a user, a space, or a user within a space, over `[since, until)`.
+ *
+ * The caller has already decided the asker may see it (the gateway: the user themself,
+ * or a space's owner).
+ *
+ * Message `billing:getUsage`, on `fx.billing.usage`, answered by `billing:usage` (UsageSummary).
+ */
+export interface GetUsage {
+  type: "billing:getUsage";
+  userId?: string | null;
+  spaceId?: string | null;
+  /** milliseconds since the epoch */
+  since: number;
+  /** milliseconds since the epoch */
+  until: number;
+  /** only these kinds; all when omitted */
+  kinds?: UsageKind[] | null;
 }
 
 /** Message `identity:getUser`, on `fx.identity.user`, answered by `identity:user` (UserProfile). */
@@ -475,6 +528,17 @@ export interface SetActiveVariant {
   variantId: string;
 }
 
+/**
+ * Set (or, with None, remove) a space's monthly budget; the caller checked the asker owns the space.
+ *
+ * Message `billing:setSpaceBudget`, on `fx.billing.setBudget`, answered by `billing:spaceBudget` (SpaceBudget).
+ */
+export interface SetSpaceBudget {
+  type: "billing:setSpaceBudget";
+  spaceId: string;
+  monthlyCredits: number | null;
+}
+
 /** Message `space:severLineage`, on `fx.state.{replica}.cmd`, answered by `space:applied` (Applied). */
 export interface SeverLineage {
   type: "space:severLineage";
@@ -512,6 +576,20 @@ export interface SignMedia {
 }
 
 export type SignMethod = "GET" | "PUT";
+
+/**
+ * A space's monthly budget in credits (None: unlimited) and what this calendar month (UTC) spent.
+ *
+ * Message `billing:spaceBudget`.
+ */
+export interface SpaceBudget {
+  type: "billing:spaceBudget";
+  spaceId: string;
+  monthlyCredits: number | null;
+  spentCredits: number;
+  /** milliseconds since the epoch */
+  monthStart: number;
+}
 
 /**
  * A space's full state at `seq` (the REST `GET /api/spaces/{spaceId}/assets` body).
@@ -582,6 +660,59 @@ export interface UpdateAsset {
   actor: Actor;
   assetId: string;
   changes: AssetChanges;
+}
+
+export interface UsageByKind {
+  kind: UsageKind;
+  unit: string;
+  quantity: number;
+  credits: number;
+  events: number;
+}
+
+/** What was spent; also the event name in Polar, where meters filter on it. */
+export type UsageKind = "generation.image" | "generation.video" | "generation.audio" | "chat.tokens";
+
+/**
+ * One metered use of a provider, attributed to the user who asked and the space it was for.
+ *
+ * Message `usage:recorded`, on `fx.usage.events`.
+ */
+export interface UsageRecorded {
+  type: "usage:recorded";
+  /** deterministic: <variantId>:<attempt> for a generation; the dedupe key everywhere */
+  id: string;
+  userId: string;
+  spaceId: string;
+  kind: UsageKind;
+  /** in `unit`: images, seconds of media, tokens */
+  quantity: number;
+  unit: string;
+  /** the price of this use in budget credits */
+  credits?: number;
+  model: string;
+  provider: string;
+  /** milliseconds since the epoch */
+  at: number;
+}
+
+/**
+ * Usage in `[since, until)`, one line per kind (and unit), for a user, a space or both.
+ *
+ * Message `billing:usage`.
+ */
+export interface UsageSummary {
+  type: "billing:usage";
+  userId: string | null;
+  spaceId: string | null;
+  /** milliseconds since the epoch */
+  since: number;
+  /** milliseconds since the epoch */
+  until: number;
+  /** the sum of every line's credits */
+  credits: number;
+  events: number;
+  byKind?: UsageByKind[];
 }
 
 /** Message `identity:user`. */
@@ -746,6 +877,13 @@ export type AnyMessage =
   | AssetSetActive
   | AssetUpdate
   | AssetUpdated
+  | BudgetVerdict
+  | CheckBudget
+  | GetSpaceBudget
+  | GetUsage
+  | SetSpaceBudget
+  | SpaceBudget
+  | UsageSummary
   | ErrorReply
   | GetMembership
   | GetUser
@@ -783,6 +921,7 @@ export type AnyMessage =
   | UpdateAsset
   | SyncRequest
   | SyncState
+  | UsageRecorded
   | VariantCreated
   | VariantDelete
   | VariantDeleted
@@ -801,6 +940,13 @@ export type MessageType =
   | "asset:setActive"
   | "asset:update"
   | "asset:updated"
+  | "billing:budgetVerdict"
+  | "billing:checkBudget"
+  | "billing:getSpaceBudget"
+  | "billing:getUsage"
+  | "billing:setSpaceBudget"
+  | "billing:spaceBudget"
+  | "billing:usage"
   | "error"
   | "identity:getMembership"
   | "identity:getUser"
@@ -837,6 +983,7 @@ export type MessageType =
   | "space:updateAsset"
   | "sync:request"
   | "sync:state"
+  | "usage:recorded"
   | "variant:created"
   | "variant:delete"
   | "variant:deleted"
@@ -855,6 +1002,13 @@ export interface MessageByType {
   "asset:setActive": AssetSetActive;
   "asset:update": AssetUpdate;
   "asset:updated": AssetUpdated;
+  "billing:budgetVerdict": BudgetVerdict;
+  "billing:checkBudget": CheckBudget;
+  "billing:getSpaceBudget": GetSpaceBudget;
+  "billing:getUsage": GetUsage;
+  "billing:setSpaceBudget": SetSpaceBudget;
+  "billing:spaceBudget": SpaceBudget;
+  "billing:usage": UsageSummary;
   "error": ErrorReply;
   "identity:getMembership": GetMembership;
   "identity:getUser": GetUser;
@@ -891,6 +1045,7 @@ export interface MessageByType {
   "space:updateAsset": UpdateAsset;
   "sync:request": SyncRequest;
   "sync:state": SyncState;
+  "usage:recorded": UsageRecorded;
   "variant:created": VariantCreated;
   "variant:delete": VariantDelete;
   "variant:deleted": VariantDeleted;
@@ -900,6 +1055,10 @@ export interface MessageByType {
 
 /** The reply to each request `type`; any request may instead be answered by an `ErrorReply`. */
 export interface ReplyByRequestType {
+  "billing:checkBudget": BudgetVerdict;
+  "billing:getSpaceBudget": SpaceBudget;
+  "billing:getUsage": UsageSummary;
+  "billing:setSpaceBudget": SpaceBudget;
   "identity:getMembership": Membership;
   "identity:getUser": UserProfile;
   "media:deleteVariant": VariantMediaDeleted;

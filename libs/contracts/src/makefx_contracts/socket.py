@@ -15,6 +15,7 @@ from makefx_contracts.base import Message
 from makefx_contracts.presence import PresenceEntry
 from makefx_contracts.rows import AssetRow, LineageRow, VariantRow
 from makefx_contracts.space import (
+    MAX_SEQ,
     CreateAssetFields,
     DeleteAssetFields,
     DeleteVariantFields,
@@ -35,7 +36,7 @@ class ClientMessage(Message):
 
 class SyncRequest(ClientMessage):
     type: Literal["sync:request"] = "sync:request"
-    since_seq: int | None = Field(default=None, ge=0)
+    since_seq: int | None = Field(default=None, ge=0, le=MAX_SEQ)
 
 
 class AssetCreate(CreateAssetFields, ClientMessage):

@@ -17,6 +17,9 @@ from makefx_contracts.identity import Role
 from makefx_contracts.rows import AssetRow, LineageRow, MediaKind, VariantRow
 from makefx_contracts.subjects import STATE_COMMANDS
 
+# The largest seq a client can hold exactly (JavaScript's safe integers); far beyond any space's life.
+MAX_SEQ = 2**53 - 1
+
 
 class Actor(Model):
     user_id: str
@@ -68,7 +71,8 @@ class AssetChanges(Model):
     @model_serializer(mode="wrap")
     def _only_fields_sent(self, serialize: SerializerFunctionWrapHandler) -> dict[str, Any]:
         # Keep "absent" and "null" apart across every hop: drop what the sender never set.
-        sent = {self.model_fields[name].alias or name for name in self.model_fields_set}
+        fields = type(self).model_fields
+        sent = {fields[name].alias or name for name in self.model_fields_set}
         return {key: value for key, value in serialize(self).items() if key in sent}
 
     @model_validator(mode="after")
@@ -212,7 +216,7 @@ class GetEventsSince(Request[EventsSince]):
     type: Literal["space:getEventsSince"] = "space:getEventsSince"
     subject: ClassVar[Subject] = STATE_COMMANDS
     space_id: str
-    since_seq: int = Field(ge=0)
+    since_seq: int = Field(ge=0, le=MAX_SEQ)
     limit: int = Field(default=1000, ge=1, le=10_000)
 
 

@@ -26,3 +26,23 @@ def test_beacons_from_other_gateways_merge_and_expire():
 def test_a_gateway_ignores_its_own_beacon():
     board = PresenceBoard(gateway_id="gw-a")
     assert board.absorb(board.beacon("spc", [PresenceEntry(user_id="u1", name="Ada")])) is False
+
+
+def test_an_empty_beacon_forgets_its_gateway_so_that_its_return_is_news():
+    here = PresenceBoard(gateway_id="gw-a")
+    there = PresenceBoard(gateway_id="gw-b")
+    ada = [PresenceEntry(user_id="u1", name="Ada")]
+    assert here.is_news(there.beacon("spc", ada)) is True
+    assert here.absorb(there.beacon("spc", ada)) is True
+    assert here.is_news(there.beacon("spc", ada)) is False
+
+    assert here.absorb(there.beacon("spc", [])) is True
+    assert here.merged("spc", []) == []
+    assert here.is_news(there.beacon("spc", ada)) is True
+    assert here.absorb(there.beacon("spc", [])) is False
+
+
+def test_neither_a_gateways_own_beacon_nor_an_empty_one_is_news():
+    board = PresenceBoard(gateway_id="gw-a")
+    assert board.is_news(board.beacon("spc", [PresenceEntry(user_id="u1", name="Ada")])) is False
+    assert board.is_news(PresenceBoard(gateway_id="gw-b").beacon("spc", [])) is False

@@ -18,7 +18,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from makefx_contracts import FxError
 from makefx_contracts.errors import NotFound, Unauthenticated
-from makefx_contracts.space import AssetDetail, EventsSince, GetAsset, GetEventsSince, SpaceSnapshot
+from makefx_contracts.space import MAX_SEQ, AssetDetail, EventsSince, GetAsset, GetEventsSince, SpaceSnapshot
 from makefx_gateway.errors import fx_error_response
 from makefx_gateway.http.security import AccessCookie, Credentials
 from makefx_gateway.realtime.connection import Connection, Who
@@ -66,21 +66,24 @@ def realtime_router(
         )
         session = SocketSession(connection, hub, router, spaces)
         writer = asyncio.create_task(connection.write_loop())
-        await hub.join(connection)
+        closed = asyncio.create_task(connection.until_closed())
+        reader: asyncio.Task[None] | None = None
         try:
-            while not writer.done():
-                message = await socket.receive()
-                if message["type"] == "websocket.disconnect":
-                    break
-                frame = message.get("text") if message.get("text") is not None else message.get("bytes")
-                await session.handle(frame or b"")
-        except (WebSocketDisconnect, RuntimeError):
-            pass
+            await hub.join(connection)
+            reader = asyncio.create_task(_read_frames(socket, session))
+            # The first of these ends the socket: the client left, the socket failed, or the
+            # connection was closed (too slow, or the gateway is stopping).
+            await asyncio.wait({reader, writer, closed}, return_when=asyncio.FIRST_COMPLETED)
         finally:
+            for task in (reader, closed):
+                if task is not None:
+                    task.cancel()
+            # Leave before the close handshake, which a socket that stopped reading may stall.
             await hub.leave(connection)
             connection.close(CLOSE_NORMAL, "bye")
-            with contextlib.suppress(Exception):
-                await writer
+            await asyncio.gather(
+                *(task for task in (reader, writer, closed) if task is not None), return_exceptions=True
+            )
 
     @api.get("/assets", operation_id="list_assets", response_model=SpaceSnapshot)
     async def list_assets(spaceId: str, who: Principal = caller) -> Response:  # noqa: N803
@@ -98,7 +101,7 @@ def realtime_router(
     @api.get("/events", operation_id="list_events")
     async def list_events(
         spaceId: str,  # noqa: N803
-        since_seq: Annotated[int, Query(alias="sinceSeq", ge=0)] = 0,
+        since_seq: Annotated[int, Query(alias="sinceSeq", ge=0, le=MAX_SEQ)] = 0,
         limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
         who: Principal = caller,
     ) -> EventsSince:
@@ -107,6 +110,17 @@ def realtime_router(
         return await router.request(spaceId, GetEventsSince(space_id=spaceId, since_seq=since_seq, limit=limit))
 
     return api
+
+
+async def _read_frames(socket: WebSocket, session: SocketSession) -> None:
+    """Hand each client frame to the session, one at a time, until the client goes."""
+    with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+        while True:
+            message = await socket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            frame = message.get("text") if message.get("text") is not None else message.get("bytes")
+            await session.handle(frame or b"")
 
 
 def _token_of(socket: WebSocket, cookie: AccessCookie) -> str:

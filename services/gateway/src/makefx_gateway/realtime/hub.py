@@ -111,8 +111,12 @@ class SpaceHub:
             except Exception:  # noqa: BLE001 - a bad beacon from another process must not stop presence
                 log.warning("ignored a malformed presence beacon on %s", msg.subject)
                 return
+            # A gateway new to the space hears of us only at our next periodic beacon: answer it now.
+            answer = self.board.is_news(beacon)
             if self.board.absorb(beacon):
                 self._broadcast_presence(room.space_id)
+            if answer and room.connections:
+                await self._announce(room.space_id, self._local(room.space_id))
 
         events = await self.bus.js.subscribe(
             SPACE_EVENTS.fill(space_id=room.space_id),

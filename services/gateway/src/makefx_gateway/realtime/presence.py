@@ -28,10 +28,28 @@ class PresenceBoard:
     def beacon(self, space_id: str, local: Iterable[PresenceEntry]) -> PresenceBeacon:
         return PresenceBeacon(space_id=space_id, gateway_id=self.gateway_id, entries=list(local), ttl_ms=self.ttl_ms)
 
+    def is_news(self, beacon: PresenceBeacon) -> bool:
+        """A beacon from a gateway not known here to have anyone in the space: it does not know us either."""
+        return (
+            beacon.gateway_id != self.gateway_id
+            and bool(beacon.entries)
+            and beacon.gateway_id not in self._remote.get(beacon.space_id, {})
+        )
+
     def absorb(self, beacon: PresenceBeacon, *, now: float | None = None) -> bool:
-        """Take another gateway's beacon; True when what the space shows changed."""
+        """Take another gateway's beacon; True when what the space shows changed.
+
+        An empty beacon means that gateway has left the space: it is forgotten, so that when
+        it comes back its first beacon is news again.
+        """
         if beacon.gateway_id == self.gateway_id:
             return False
+        if not beacon.entries:
+            gateways = self._remote.get(beacon.space_id, {})
+            gone = gateways.pop(beacon.gateway_id, None)
+            if not gateways:
+                self._remote.pop(beacon.space_id, None)
+            return gone is not None
         now = time.monotonic() if now is None else now
         space = self._remote.setdefault(beacon.space_id, {})
         before = space.get(beacon.gateway_id)

@@ -136,8 +136,10 @@ class SocketSession:
         connection.begin_sync()
         try:
             if since_seq is not None:
+                # The catch-up goes into the outbox at once: ask for no more than it holds with room to spare.
+                limit = max(1, min(RESUME_LIMIT, connection.outbox_limit // 2))
                 missed = await self.router.request(
-                    space_id, GetEventsSince(space_id=space_id, since_seq=since_seq, limit=RESUME_LIMIT)
+                    space_id, GetEventsSince(space_id=space_id, since_seq=since_seq, limit=limit)
                 )
                 if missed.complete and (not missed.events or missed.events[-1].seq == missed.seq):
                     connection.last_seq = since_seq
@@ -164,17 +166,23 @@ class SocketSession:
 
 def _parse(frame: str | bytes) -> dict[str, Any]:
     try:
-        body = json.loads(frame)
-    except (ValueError, UnicodeDecodeError):
+        body = json.loads(frame, parse_constant=_not_json)
+    except (ValueError, RecursionError):
+        # ValueError covers bad UTF-8 and integers too long to parse; RecursionError, nesting too deep.
         raise InvalidMessage("a message must be a JSON object") from None
     if not isinstance(body, dict):
         raise InvalidMessage("a message must be a JSON object")
     return body
 
 
+def _not_json(constant: str) -> None:
+    # Python's json accepts NaN and Infinity; JSON (and every browser) does not, and no field may hold them.
+    raise InvalidMessage(f"{constant} is not a JSON value")
+
+
 def _validate(body: dict[str, Any]) -> ClientMessage:
     kind = body.get("type")
-    if kind not in _KNOWN_TYPES:
+    if not isinstance(kind, str) or kind not in _KNOWN_TYPES:
         described = f"unknown message type {kind!r}" if isinstance(kind, str) else "a message needs a string `type`"
         raise UnknownMessageType(described, details={"known": sorted(_KNOWN_TYPES)})
     try:
