@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any, TypeVar
+import functools
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from makefx_contracts import ErrorReply, FxError, Message
 from makefx_contracts.errors import InvalidMessage
@@ -34,12 +34,15 @@ def decode(adapter: TypeAdapter[M], payload: bytes) -> M:
         raise InvalidMessage("message does not match its contract", details=validation_details(error)) from None
 
 
+@functools.cache
+def _reply_adapter(reply_type: type[Message]) -> TypeAdapter[Any]:
+    # One pass over the payload: the reply or an ErrorReply, told apart by `type`.
+    return TypeAdapter(Annotated[reply_type | ErrorReply, Field(discriminator="type")])
+
+
 def decode_reply(reply_type: type[Message], payload: bytes) -> Message:
     """Decode a reply: the expected model, or raise the `FxError` an `ErrorReply` carries."""
-    try:
-        kind = json.loads(payload).get("type")
-    except (ValueError, AttributeError):
-        raise InvalidMessage("reply is not a JSON object") from None
-    if kind == ErrorReply.type_name():
-        raise FxError.from_reply(ErrorReply.model_validate_json(payload))
-    return decode(TypeAdapter(reply_type), payload)
+    reply = decode(_reply_adapter(reply_type), payload)
+    if isinstance(reply, ErrorReply):
+        raise FxError.from_reply(reply)
+    return reply

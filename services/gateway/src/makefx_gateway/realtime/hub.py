@@ -41,6 +41,14 @@ class Room:
     space_id: str
     connections: set[Connection] = field(default_factory=set)
     subscriptions: list[Subscription] = field(default_factory=list)
+    # A presence broadcast waiting to go out, and whether this gateway's beacon goes with it.
+    presence_due: asyncio.Task[None] | None = None
+    announce_due: bool = False
+
+
+# Presence changes within this window go out as one frame per socket (and one beacon):
+# 1,000 sockets joining cost ~1,000 frames a window instead of ~500,000 in all.
+PRESENCE_BATCH_SECONDS = 0.05
 
 
 class SpaceHub:
@@ -114,7 +122,7 @@ class SpaceHub:
             # A gateway new to the space hears of us only at our next periodic beacon: answer it now.
             answer = self.board.is_news(beacon)
             if self.board.absorb(beacon):
-                self._broadcast_presence(room.space_id)
+                self._presence_soon(room.space_id, announce=False)
             if answer and room.connections:
                 await self._announce(room.space_id, self._local(room.space_id))
 
@@ -128,6 +136,8 @@ class SpaceHub:
         room.subscriptions = [events, presence]
 
     async def _close_room(self, room: Room) -> None:
+        if room.presence_due is not None:
+            room.presence_due.cancel()
         for subscription in room.subscriptions:
             with contextlib.suppress(Exception):
                 await subscription.unsubscribe()
@@ -142,8 +152,23 @@ class SpaceHub:
         return local_entries((c.who.user_id, c.who.name, c.viewing) for c in room.connections)
 
     async def presence_changed(self, space_id: str) -> None:
-        await self._announce(space_id, self._local(space_id))
-        self._broadcast_presence(space_id)
+        self._presence_soon(space_id, announce=True)
+
+    def _presence_soon(self, space_id: str, *, announce: bool) -> None:
+        room = self.rooms.get(space_id)
+        if room is None:
+            return
+        room.announce_due = room.announce_due or announce
+        if room.presence_due is None:
+            room.presence_due = asyncio.create_task(self._send_presence(room))
+
+    async def _send_presence(self, room: Room) -> None:
+        await asyncio.sleep(PRESENCE_BATCH_SECONDS)
+        room.presence_due = None
+        if room.announce_due:
+            room.announce_due = False
+            await self._announce(room.space_id, self._local(room.space_id))
+        self._broadcast_presence(room.space_id)
 
     def presence_of(self, space_id: str) -> list:
         return self.board.merged(space_id, self._local(space_id))
