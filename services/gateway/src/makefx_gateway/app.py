@@ -17,6 +17,7 @@ from makefx_gateway.http.limits import BodyLimit
 from makefx_gateway.http.realtime import realtime_router
 from makefx_gateway.http.security import AccessCookie, credentials
 from makefx_gateway.http.spaces import spaces_router
+from makefx_gateway.http.usage import usage_router
 from makefx_gateway.passwords import Passwords
 from makefx_gateway.ratelimit import LoginLimits, SlidingWindow
 from makefx_gateway.realtime.hub import SpaceHub
@@ -65,6 +66,7 @@ def bootstrap(settings: GatewaySettings) -> FastAPI:
             routers=[
                 auth_router(accounts, cookie, caller),
                 spaces_router(spaces, caller),
+                usage_router(bus, spaces, caller),
                 realtime_router(
                     accounts, spaces, hub, router, cookie, caller, outbox_limit=settings.socket_outbox_limit
                 ),

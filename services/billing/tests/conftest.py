@@ -1,0 +1,195 @@
+"""Fixtures of the billing tests: a ledger database of each kind, settings, a fake Polar, running billing services.
+
+Every test that asks for `database_url` runs twice: on SQLite (the file billing creates
+in its data dir) and on a fresh PostgreSQL database of its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from sqlalchemy.engine import make_url
+
+from makefx_billing.app import bootstrap
+from makefx_billing.settings import BillingSettings
+from makefx_billing.store import LedgerStore, create_engine
+from makefx_bus import Bus
+from makefx_cli.nats_server import NatsServer
+from makefx_contracts.usage import UsageKind, UsageRecorded
+from makefx_settings import ServiceSettings
+
+from .fake_polar import FakePolar, running_fake_polar
+
+POLAR_TOKEN = "polar_oat_test_token"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def database_url(request: pytest.FixtureRequest) -> AsyncIterator[str | None]:
+    """None for SQLite at the default place (<data_dir>/billing.sqlite), else a new PostgreSQL database."""
+    if request.param == "sqlite":
+        yield None
+        return
+    server_url: str = request.getfixturevalue("postgres_url")
+    name = f"billing_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(server_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        admin = await asyncpg.connect(server_url)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+
+@pytest.fixture
+def make_settings(
+    database_url: str | None, nats_server: NatsServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., BillingSettings]:
+    """Settings for a test billing service (its own durable consumer); keyword arguments override any field."""
+    monkeypatch.delenv("POLAR_ACCESS_TOKEN", raising=False)
+    monkeypatch.delenv("MAKEFX_POLAR_ACCESS_TOKEN", raising=False)
+    consumer = f"billing-test-{uuid.uuid4().hex[:8]}"
+
+    def make(**overrides: Any) -> BillingSettings:
+        values: dict[str, Any] = {
+            "nats_url": nats_server.url,
+            "data_dir": tmp_path / "data",
+            "billing_database_url": database_url,
+            "usage_consumer_name": consumer,
+            "log_format": "text",
+            "polar_retry_initial_seconds": 0.05,
+            "polar_retry_max_seconds": 0.5,
+        }
+        values.update(overrides)
+        return BillingSettings(**values)
+
+    return make
+
+
+@pytest.fixture
+async def store(make_settings: Callable[..., BillingSettings]) -> AsyncIterator[LedgerStore]:
+    """The ledger on this test's database, migrated."""
+    store = LedgerStore(create_engine(make_settings().resolved_database_url()))
+    await store.migrate()
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+@pytest.fixture
+async def fake_polar() -> AsyncIterator[FakePolar]:
+    async with running_fake_polar(POLAR_TOKEN) as fake:
+        yield fake
+
+
+@dataclass
+class RunningBilling:
+    app: FastAPI
+    settings: BillingSettings
+    url: str
+    stop: Callable[[], Awaitable[None]]
+
+    @property
+    def store(self) -> LedgerStore:
+        return self.app.state.service.extra["store"]
+
+
+@pytest.fixture
+async def start_billing(
+    make_settings: Callable[..., BillingSettings],
+) -> AsyncIterator[Callable[[BillingSettings], Awaitable[RunningBilling]]]:
+    """Starts real billing services (uvicorn on a free port, this test's event loop); stops them after the test,
+    before its database goes."""
+    async with contextlib.AsyncExitStack() as stack:
+
+        async def start(settings: BillingSettings) -> RunningBilling:
+            app = bootstrap(settings)
+            server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan="on"))
+            task = asyncio.create_task(server.serve())
+            stopped = False
+
+            async def stop() -> None:
+                nonlocal stopped
+                if not stopped:
+                    stopped = True
+                    server.should_exit = True
+                    await task
+
+            stack.push_async_callback(stop)
+            async with asyncio.timeout(20):
+                while not server.started:
+                    if task.done():
+                        task.result()
+                        raise RuntimeError("billing stopped during startup")
+                    await asyncio.sleep(0.01)
+            port = server.servers[0].sockets[0].getsockname()[1]
+            return RunningBilling(app=app, settings=settings, url=f"http://127.0.0.1:{port}", stop=stop)
+
+        yield start
+
+
+@pytest.fixture
+async def publisher(nats_server: NatsServer) -> AsyncIterator[Bus]:
+    """Another service's bus (a generation worker's), to publish usage and ask billing over real NATS."""
+    bus = Bus(ServiceSettings(nats_url=nats_server.url, service_name="billing-test-client"))
+    await bus.start()
+    try:
+        yield bus
+    finally:
+        await bus.stop()
+
+
+_sequence = itertools.count()
+
+
+@pytest.fixture
+def make_usage() -> Callable[..., UsageRecorded]:
+    """Usage events with unique ids, in a space and for a user unique to the test unless given."""
+    space_id = f"space-{uuid.uuid4().hex[:10]}"
+    user_id = f"user-{uuid.uuid4().hex[:10]}"
+
+    def make(**overrides: Any) -> UsageRecorded:
+        values: dict[str, Any] = {
+            "id": f"var-{uuid.uuid4().hex[:12]}:{next(_sequence)}",
+            "user_id": user_id,
+            "space_id": space_id,
+            "kind": UsageKind.GENERATION_IMAGE,
+            "quantity": 1,
+            "unit": "image",
+            "credits": 4,
+            "model": "gemini-3.1-flash-image",
+            "provider": "gemini",
+            "at": int(time.time() * 1000),
+        }
+        values.update(overrides)
+        return UsageRecorded(**values)
+
+    return make
+
+
+async def eventually(ledger: LedgerStore, check: Callable[[], Awaitable[bool]], timeout: float = 10) -> None:
+    """Wait until `check()` holds, re-checking at each change of the ledger, failing after `timeout` seconds."""
+    async with asyncio.timeout(timeout):
+        while True:
+            changed = ledger.changes.next
+            if await check():
+                return
+            await changed.wait()
