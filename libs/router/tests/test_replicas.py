@@ -11,6 +11,7 @@ import pytest
 
 from makefx_contracts import subjects
 from makefx_router import ReplicaDirectory, ReplicaRecord, Ring
+from makefx_router._kv import read
 
 
 async def test_two_directories_converge_on_the_same_live_set(cluster) -> None:
@@ -55,6 +56,31 @@ async def test_a_replica_that_stops_heartbeating_leaves_within_about_a_ttl(clust
     # Not before the server let the entry go: the directory did not guess from its own clock alone.
     assert time.monotonic() - started >= cluster.ttl * 0.5
     assert survivor.heartbeat.is_live()
+
+
+async def test_a_crashed_replica_leaves_the_ring_right_after_the_server_expires_its_entry(cluster) -> None:
+    """The sweep asks when the entry is due to expire, then every TTL/20, not on a fixed TTL/4 grid."""
+    directory = await cluster.directory()
+    await cluster.replica("state-0")
+    crashed = await cluster.replica("state-1")
+    await directory.wait_until(lambda ring: set(ring) == {"state-0", "state-1"}, timeout=5)
+    kv = await crashed.bus.js.key_value(subjects.KV_STATE_REPLICAS)
+
+    async def expired_at() -> float:
+        # Expiry is announced to no one (see below), so the test asks the server as often as it can.
+        while True:
+            if await read(kv, "state-1") is None:
+                return time.monotonic()
+            await asyncio.sleep(0.005)
+
+    await crashed.heartbeat.stop(deregister=False)
+    expiry = asyncio.create_task(expired_at())
+    await directory.wait_until(lambda ring: set(ring) == {"state-0"}, timeout=2 * cluster.ttl)
+    dropped_at = time.monotonic()
+
+    expired = await expiry
+    assert expired <= dropped_at + 0.02  # never before the server let the entry go
+    assert dropped_at - expired < cluster.ttl / 20 + 0.1, dropped_at - expired
 
 
 async def test_ttl_expiry_is_silent_to_watchers_on_this_nats_server(cluster) -> None:

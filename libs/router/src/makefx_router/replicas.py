@@ -8,7 +8,8 @@ MaxAge` marker arrives, surfaced by nats-py as a PURGE). So the directory handle
 markers and deletes remove a replica at once, and a sweep asks the server about every
 replica not heard from for a TTL (as soon as that TTL is up, then every TTL/20) and drops
 those the server no longer has. A replica that dies without deregistering therefore
-leaves the ring about one TTL after its last beat (at most ~1.05 TTL).
+leaves the ring within TTL/20 of the server expiring its entry, itself one TTL after the
+last beat (plus, measured, up to 250 ms).
 The bucket is in memory, so a NATS restart empties it: heartbeats declare it again and
 directories start a fresh watch after every reconnect (and every 20 TTLs regardless).
 """
@@ -33,7 +34,7 @@ from pydantic import ValidationError, model_validator
 from makefx_bus import Bus, streams
 from makefx_contracts import Model, subjects
 from makefx_contracts.errors import FxError, Unavailable
-from makefx_router._kv import is_present, read, unavailable_on_nats_errors
+from makefx_router._kv import is_present, read, replayed_entries, unavailable_on_nats_errors
 from makefx_router.ring import Ring
 
 log = logging.getLogger(__name__)
@@ -313,8 +314,9 @@ class ReplicaDirectory:
             watcher = await kv.watchall()
             try:
                 snapshot: dict[str, _Seen] = {}
-                # The watch first replays the current entries, then yields None.
-                while (entry := await watcher.updates(timeout=self._bus.settings.request_timeout_seconds)) is not None:
+                # A partial replay would show a ring without some live replicas, and owners would hand off.
+                timeout = self._bus.settings.request_timeout_seconds
+                for entry in await replayed_entries(kv, watcher, timeout=timeout):
                     self._absorb(snapshot, entry, replayed=True)
             except BaseException:
                 await watcher.stop()
@@ -377,22 +379,27 @@ class ReplicaDirectory:
                 log.exception("a replica-directory listener failed")
 
     async def _sweep_forever(self) -> None:
+        delay = self._next_sweep_in()
         while True:
-            await asyncio.sleep(self._next_sweep_in())
+            await asyncio.sleep(delay)
             try:
                 if self._needs_rewatch():
                     await self.refresh()
                 else:
                     await self._sweep()
+                delay = self._next_sweep_in()
             except Unavailable as error:
                 log.warning("replica directory: %s", error.message)
+                # While NATS is failing every replica looks silent: ask at the regular pace, not faster.
+                delay = self.ttl / _SWEEPS_PER_TTL
 
     def _next_sweep_in(self) -> float:
         """Seconds to the next sweep: every TTL/4, and as soon as a silent replica's entry is due to expire.
 
-        A crashed replica's entry leaves the server exactly a TTL after its last beat (measured:
-        within 5 ms), so asking then, and every TTL/20 while it lingers, drops it from the ring
-        within ~TTL/20 of the server doing so instead of up to TTL/4 later: failover waits on it.
+        A crashed replica's entry leaves the server a TTL after its last beat (nats-server 2.15,
+        measured: mostly within 10 ms, sometimes 250 ms late), so asking then, and every TTL/20
+        while it lingers, drops it from the ring within ~TTL/20 of the server doing so instead of
+        up to TTL/4 later: failover waits on it.
         """
         now = time.monotonic()
         due = min((seen.at + self.ttl - now for seen in self._seen.values()), default=math.inf)
