@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
+
 from makefx_bus import MSG_ID_HEADER, Bus
+from makefx_contracts.errors import Unavailable
 from makefx_contracts.events import SpaceEvent
 from makefx_contracts.space import (
     AssetChanges,
+    CreateAsset,
     DeleteAsset,
     ForkAsset,
     GetEventsSince,
@@ -73,9 +77,10 @@ async def test_a_failed_publish_is_repaired_before_the_next_commands_events(
     publisher = FailingFirst(bus, failures=1)
     world = make_world(tmp_path / "replica", publisher)
 
-    first = await world.create_asset("Committed anyway")
+    with pytest.raises(Unavailable, match="not yet replicated"):
+        await world.create_asset("Committed anyway")
     assert await read_stream(world.space_id) == []  # committed, not yet in the stream
-    assert (await world.state()).assets == [first]
+    assert [asset.name for asset in (await world.state()).assets] == ["Committed anyway"]
 
     await world.create_asset("Next")
 
@@ -91,8 +96,9 @@ async def test_events_behind_a_failed_one_wait_so_the_stream_stays_in_order(
     publisher = FailingFirst(bus, failures=2)  # the first event, then its retry before the second command
     world = make_world(tmp_path / "replica", publisher)
 
-    await world.create_asset("One")
-    await world.create_asset("Two")  # its gap retry fails: "Two" must not overtake "One"
+    for name in ("One", "Two"):  # Two's gap retry fails too: "Two" must not overtake "One"
+        with pytest.raises(Unavailable):
+            await world.create_asset(name)
     assert await read_stream(world.space_id) == []
 
     await world.service.publish_pending()  # the periodic repair, without a new command
@@ -105,8 +111,9 @@ async def test_events_committed_before_a_crash_are_published_when_the_space_open
 ):
     data_dir = tmp_path / "replica"
     crashed = make_world(data_dir, FailingFirst(bus, failures=10**6))
-    await crashed.create_asset("Before the crash")
-    await crashed.create_asset("Also before")
+    for name in ("Before the crash", "Also before"):
+        with pytest.raises(Unavailable):
+            await crashed.create_asset(name)
     await crashed.spaces.close(crashed.space_id)
     assert await read_stream(crashed.space_id) == []
 
@@ -144,8 +151,8 @@ async def test_on_the_real_bus_a_stopped_connection_is_repaired_after_it_returns
     await world.create_asset("Published")
     await own_bus.stop()
 
-    applied = await world.create_asset("Committed while the bus is down")
-    assert applied.name == "Committed while the bus is down"
+    with pytest.raises(Unavailable, match="not yet replicated"):
+        await world.create_asset("Committed while the bus is down")
 
     await own_bus.start()
     try:
@@ -154,3 +161,17 @@ async def test_on_the_real_bus_a_stopped_connection_is_repaired_after_it_returns
         await own_bus.stop()
     assert [event["seq"] for event in await read_stream(world.space_id)] == [1, 2, 3]
     assert await read_stream(world.space_id) == as_json(await _log(world))
+
+
+async def test_a_change_is_acknowledged_only_once_it_is_in_the_stream(tmp_path, bus, make_world, read_stream):
+    """An answer is a promise another replica can keep after this one dies; the retry collects it."""
+    publisher = FailingFirst(bus, failures=1)
+    world = make_world(tmp_path / "replica", publisher)
+    command = world.command(CreateAsset, name="Hero", asset_type="character")
+
+    with pytest.raises(Unavailable) as refused:
+        await world.service.apply(command)
+    retried = await world.service.apply(command)
+
+    assert retried.duplicate and retried.seq == refused.value.details["seq"] == 1
+    assert [event["seq"] for event in await read_stream(world.space_id)] == [1]

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from pydantic import TypeAdapter
 
-from makefx_contracts.errors import InvalidState, Moved, ValidationFailed
+from makefx_contracts.errors import InvalidState, Moved, Unavailable, ValidationFailed
 from makefx_contracts.events import (
     AssetCreated,
     AssetDeleted,
@@ -364,6 +364,14 @@ class SpaceService:
                 applied = await space.store.write(work)
                 if applied.events and not applied.duplicate:
                     await self._publish(space, applied.events)
+                if space.store.published_seq < applied.seq:
+                    # Committed here, not yet in SPACE_EVENTS: answering now would acknowledge a write
+                    # another replica could not recover if this one died. The client's retry (same
+                    # request id) is answered as a duplicate once the events are published.
+                    raise Unavailable(
+                        "the change is saved but not yet replicated: retry with the same requestId",
+                        details={"spaceId": command.space_id, "seq": applied.seq},
+                    )
                 return applied
 
     # -- queries -------------------------------------------------------------------------
