@@ -192,6 +192,15 @@ export interface BudgetVerdict {
   monthStart: number;
 }
 
+/** Message `space:cancelVariant`, on `fx.state.{replica}.cmd`, answered by `space:applied` (Applied). */
+export interface CancelVariant {
+  type: "space:cancelVariant";
+  spaceId: string;
+  requestId: string;
+  actor: Actor;
+  variantId: string;
+}
+
 /**
  * Asked before a generation calls any provider, with the price it is about to spend.
  *
@@ -201,6 +210,36 @@ export interface CheckBudget {
   type: "billing:checkBudget";
   spaceId: string;
   credits: number;
+}
+
+/** The stored artifact, as the media service's ingest reported it. */
+export interface CompletedMedia {
+  mediaKey: string;
+  imageKey?: string | null;
+  thumbKey?: string | null;
+  posterKey?: string | null;
+  mimeType: string;
+  sizeBytes: number;
+  width?: number | null;
+  height?: number | null;
+  durationMs?: number | null;
+}
+
+/**
+ * A worker stored attempt `attempt`'s media: the variant becomes `completed`.
+ *
+ * Message `space:completeVariant`, on `fx.state.{replica}.cmd`, answered by `space:applied` (Applied).
+ */
+export interface CompleteVariant {
+  type: "space:completeVariant";
+  spaceId: string;
+  requestId: string;
+  actor: Actor;
+  variantId: string;
+  attempt: number;
+  media: CompletedMedia;
+  provenance?: Record<string, unknown>;
+  providerMetadata?: Record<string, unknown>;
 }
 
 /** Message `space:createAsset`, on `fx.state.{replica}.cmd`, answered by `space:applied` (Applied). */
@@ -271,6 +310,18 @@ export interface EventsSince {
   events: SpaceEvent[];
 }
 
+/** Message `space:failVariant`, on `fx.state.{replica}.cmd`, answered by `space:applied` (Applied). */
+export interface FailVariant {
+  type: "space:failVariant";
+  spaceId: string;
+  requestId: string;
+  actor: Actor;
+  variantId: string;
+  attempt: number;
+  /** shown to the user as it is */
+  errorMessage: string;
+}
+
 /** Message `space:forkAsset`, on `fx.state.{replica}.cmd`, answered by `space:applied` (Applied). */
 export interface ForkAsset {
   type: "space:forkAsset";
@@ -281,6 +332,74 @@ export interface ForkAsset {
   name: string;
   assetType: string;
   parentAssetId?: string | null;
+}
+
+/** Message `generate:request`. */
+export interface GenerateRequest {
+  type: "generate:request";
+  requestId?: string | null;
+  name: string;
+  assetType: string;
+  mediaKind?: MediaKind;
+  prompt: string;
+  /** default: the media kind's default model */
+  model?: string | null;
+  referenceVariantIds?: string[];
+  options?: Record<string, unknown>;
+  parentAssetId?: string | null;
+  position?: Position | null;
+}
+
+/**
+ * A generation attempt ended (`completed` or `failed`): sent beside the variant's `variant:updated`.
+ *
+ * It changes no row (the `variant:updated` does); it tells the sockets which request finished.
+ *
+ * Message `generate:result`, on `fx.space.{space_id}.events`.
+ */
+export interface GenerateResult {
+  type: "generate:result";
+  spaceId: string;
+  seq: number;
+  /** commit time, milliseconds since the epoch */
+  at: number;
+  actorId?: string | null;
+  requestId?: string | null;
+  assetId: string;
+  variantId: string;
+  attempt: number;
+  status: VariantStatus;
+  errorMessage?: string | null;
+}
+
+/**
+ * The answer to `generate:request`: the placeholder's ids (its events are broadcast as usual).
+ *
+ * Message `generate:started`.
+ */
+export interface GenerateStarted {
+  type: "generate:started";
+  requestId: string | null;
+  seq: number;
+  assetId: string;
+  variantId: string;
+}
+
+/**
+ * One attempt at one variant, on `fx.gen.jobs.<mediaKind>`; the recipe is the variant's stored recipe.
+ *
+ * Message `gen:job`, on `fx.gen.jobs.{media_kind}`.
+ */
+export interface GenerationJob {
+  type: "gen:job";
+  spaceId: string;
+  assetId: string;
+  variantId: string;
+  attempt: number;
+  mediaKind: MediaKind;
+  assetType: string;
+  recipe: Record<string, unknown>;
+  actor: Actor;
 }
 
 /** Message `space:getAsset`, on `fx.state.{replica}.cmd`, answered by `space:assetDetail` (AssetDetail). */
@@ -368,6 +487,20 @@ export interface IngestMedia {
   declaredContentType?: string | null;
 }
 
+/**
+ * Ephemeral progress of a running job (`fx.gen.progress.<spaceId>`), relayed to the space's sockets.
+ *
+ * Message `job:progress`, on `fx.gen.progress.{space_id}`.
+ */
+export interface JobProgress {
+  type: "job:progress";
+  spaceId: string;
+  variantId: string;
+  attempt: number;
+  status: VariantStatus;
+  fraction?: number | null;
+}
+
 /** Message `lineage:created`, on `fx.space.{space_id}.events`. */
 export interface LineageCreated {
   type: "lineage:created";
@@ -408,6 +541,34 @@ export interface LineageSevered {
   actorId?: string | null;
   requestId?: string | null;
   lineageId: string;
+}
+
+/**
+ * The owner's own follow-up once the job is in `GEN_JOBS`: pending → processing.
+ *
+ * Message `space:markVariantProcessing`, on `fx.state.{replica}.cmd`, answered by `space:applied` (Applied).
+ */
+export interface MarkVariantProcessing {
+  type: "space:markVariantProcessing";
+  spaceId: string;
+  requestId: string;
+  actor: Actor;
+  variantId: string;
+  attempt: number;
+}
+
+/**
+ * A worker has the bytes and is storing them: processing → uploading. Refused once cancelled.
+ *
+ * Message `space:markVariantUploading`, on `fx.state.{replica}.cmd`, answered by `space:applied` (Applied).
+ */
+export interface MarkVariantUploading {
+  type: "space:markVariantUploading";
+  spaceId: string;
+  requestId: string;
+  actor: Actor;
+  variantId: string;
+  attempt: number;
 }
 
 /**
@@ -468,6 +629,29 @@ export interface Membership {
   role: Role | null;
 }
 
+/** One generation model: data, published at `GET /api/models`. */
+export interface ModelInfo {
+  id: string;
+  mediaKind: MediaKind;
+  provider: string;
+  label: string;
+  default?: boolean;
+  /** JSON Schema of the recipe's `options` for this model */
+  parameters: Record<string, unknown>;
+  /** credits per unit */
+  costUnits: number;
+  /** image, second, … */
+  unit: string;
+  /** audio: only these asset types; null: any */
+  assetTypes?: string[] | null;
+}
+
+/** Message `models:list`. */
+export interface ModelList {
+  type: "models:list";
+  models: ModelInfo[];
+}
+
 export interface Position {
   x: number;
   y: number;
@@ -514,6 +698,50 @@ export interface PresenceUpdate {
 export interface ProbeMedia {
   type: "media:probe";
   key: string;
+}
+
+/** Message `refine:request`. */
+export interface RefineRequest {
+  type: "refine:request";
+  requestId?: string | null;
+  sourceVariantId: string;
+  prompt: string;
+  /** default: the source's model */
+  model?: string | null;
+  referenceVariantIds?: string[];
+  options?: Record<string, unknown>;
+}
+
+/** Message `refine:started`. */
+export interface RefineStarted {
+  type: "refine:started";
+  requestId: string | null;
+  seq: number;
+  assetId: string;
+  variantId: string;
+}
+
+/** Message `space:refineVariant`, on `fx.state.{replica}.cmd`, answered by `space:applied` (Applied). */
+export interface RefineVariant {
+  type: "space:refineVariant";
+  spaceId: string;
+  requestId: string;
+  actor: Actor;
+  sourceVariantId: string;
+  prompt: string;
+  /** default: the source's model */
+  model?: string | null;
+  referenceVariantIds?: string[];
+  options?: Record<string, unknown>;
+}
+
+/** Message `space:retryVariant`, on `fx.state.{replica}.cmd`, answered by `space:applied` (Applied). */
+export interface RetryVariant {
+  type: "space:retryVariant";
+  spaceId: string;
+  requestId: string;
+  actor: Actor;
+  variantId: string;
 }
 
 export type Role = "owner" | "editor" | "viewer";
@@ -625,6 +853,24 @@ export interface SpaceStatePart {
   body: string;
 }
 
+/** Message `space:startGeneration`, on `fx.state.{replica}.cmd`, answered by `space:applied` (Applied). */
+export interface StartGeneration {
+  type: "space:startGeneration";
+  spaceId: string;
+  requestId: string;
+  actor: Actor;
+  name: string;
+  assetType: string;
+  mediaKind?: MediaKind;
+  prompt: string;
+  /** default: the media kind's default model */
+  model?: string | null;
+  referenceVariantIds?: string[];
+  options?: Record<string, unknown>;
+  parentAssetId?: string | null;
+  position?: Position | null;
+}
+
 /** Message `space:starVariant`, on `fx.state.{replica}.cmd`, answered by `space:applied` (Applied). */
 export interface StarVariant {
   type: "space:starVariant";
@@ -723,6 +969,13 @@ export interface UserProfile {
   name: string;
 }
 
+/** Message `variant:cancel`. */
+export interface VariantCancel {
+  type: "variant:cancel";
+  requestId?: string | null;
+  variantId: string;
+}
+
 /** Message `variant:created`, on `fx.space.{space_id}.events`. */
 export interface VariantCreated {
   type: "variant:created";
@@ -760,6 +1013,13 @@ export interface VariantMediaDeleted {
   spaceId: string;
   variantId: string;
   deletedKeys?: string[];
+}
+
+/** Message `variant:retry`. */
+export interface VariantRetry {
+  type: "variant:retry";
+  requestId?: string | null;
+  variantId: string;
 }
 
 export interface VariantRow {
@@ -820,6 +1080,10 @@ export type ClientMessageAny =
   | VariantStar
   | VariantDelete
   | LineageSever
+  | GenerateRequest
+  | RefineRequest
+  | VariantRetry
+  | VariantCancel
   | PresenceUpdate;
 
 /** One of the `Mutation` messages. */
@@ -831,7 +1095,15 @@ export type Mutation =
   | ForkAsset
   | StarVariant
   | DeleteVariant
-  | SeverLineage;
+  | SeverLineage
+  | StartGeneration
+  | RefineVariant
+  | RetryVariant
+  | CancelVariant
+  | MarkVariantProcessing
+  | MarkVariantUploading
+  | CompleteVariant
+  | FailVariant;
 
 /** One of the `Query` messages. */
 export type Query =
@@ -849,7 +1121,8 @@ export type SpaceEvent =
   | VariantUpdated
   | VariantDeleted
   | LineageCreated
-  | LineageSevered;
+  | LineageSevered
+  | GenerateResult;
 
 /** One of the `StateRequest` messages. */
 export type StateRequest =
@@ -861,6 +1134,14 @@ export type StateRequest =
   | StarVariant
   | DeleteVariant
   | SeverLineage
+  | StartGeneration
+  | RefineVariant
+  | RetryVariant
+  | CancelVariant
+  | MarkVariantProcessing
+  | MarkVariantUploading
+  | CompleteVariant
+  | FailVariant
   | GetSpaceState
   | GetEventsSince
   | GetAsset;
@@ -885,10 +1166,15 @@ export type AnyMessage =
   | SpaceBudget
   | UsageSummary
   | ErrorReply
+  | GenerationJob
+  | GenerateRequest
+  | GenerateResult
+  | GenerateStarted
   | GetMembership
   | GetUser
   | Membership
   | UserProfile
+  | JobProgress
   | LineageCreated
   | LineageSever
   | LineageSevered
@@ -900,31 +1186,44 @@ export type AnyMessage =
   | SignMedia
   | SignedUrl
   | VariantMediaDeleted
+  | ModelList
   | PresenceBeacon
   | PresenceChanged
   | PresenceUpdate
+  | RefineRequest
+  | RefineStarted
   | Applied
   | AssetDetail
+  | CancelVariant
+  | CompleteVariant
   | CreateAsset
   | DeleteAsset
   | DeleteVariant
   | EventsSince
+  | FailVariant
   | ForkAsset
   | GetAsset
   | GetEventsSince
   | GetSpaceState
+  | MarkVariantProcessing
+  | MarkVariantUploading
+  | RefineVariant
+  | RetryVariant
   | SetActiveVariant
   | SeverLineage
   | SpaceSnapshot
   | StarVariant
+  | StartGeneration
   | SpaceStatePart
   | UpdateAsset
   | SyncRequest
   | SyncState
   | UsageRecorded
+  | VariantCancel
   | VariantCreated
   | VariantDelete
   | VariantDeleted
+  | VariantRetry
   | VariantStar
   | VariantUpdated;
 
@@ -948,10 +1247,15 @@ export type MessageType =
   | "billing:spaceBudget"
   | "billing:usage"
   | "error"
+  | "gen:job"
+  | "generate:request"
+  | "generate:result"
+  | "generate:started"
   | "identity:getMembership"
   | "identity:getUser"
   | "identity:membership"
   | "identity:user"
+  | "job:progress"
   | "lineage:created"
   | "lineage:sever"
   | "lineage:severed"
@@ -963,30 +1267,43 @@ export type MessageType =
   | "media:sign"
   | "media:signedUrl"
   | "media:variantDeleted"
+  | "models:list"
   | "presence:beacon"
   | "presence:update"
+  | "refine:request"
+  | "refine:started"
   | "space:applied"
   | "space:assetDetail"
+  | "space:cancelVariant"
+  | "space:completeVariant"
   | "space:createAsset"
   | "space:deleteAsset"
   | "space:deleteVariant"
   | "space:eventsSince"
+  | "space:failVariant"
   | "space:forkAsset"
   | "space:getAsset"
   | "space:getEventsSince"
   | "space:getState"
+  | "space:markVariantProcessing"
+  | "space:markVariantUploading"
+  | "space:refineVariant"
+  | "space:retryVariant"
   | "space:setActiveVariant"
   | "space:severLineage"
   | "space:snapshot"
   | "space:starVariant"
+  | "space:startGeneration"
   | "space:statePart"
   | "space:updateAsset"
   | "sync:request"
   | "sync:state"
   | "usage:recorded"
+  | "variant:cancel"
   | "variant:created"
   | "variant:delete"
   | "variant:deleted"
+  | "variant:retry"
   | "variant:star"
   | "variant:updated";
 
@@ -1010,10 +1327,15 @@ export interface MessageByType {
   "billing:spaceBudget": SpaceBudget;
   "billing:usage": UsageSummary;
   "error": ErrorReply;
+  "gen:job": GenerationJob;
+  "generate:request": GenerateRequest;
+  "generate:result": GenerateResult;
+  "generate:started": GenerateStarted;
   "identity:getMembership": GetMembership;
   "identity:getUser": GetUser;
   "identity:membership": Membership;
   "identity:user": UserProfile;
+  "job:progress": JobProgress;
   "lineage:created": LineageCreated;
   "lineage:sever": LineageSever;
   "lineage:severed": LineageSevered;
@@ -1025,30 +1347,43 @@ export interface MessageByType {
   "media:sign": SignMedia;
   "media:signedUrl": SignedUrl;
   "media:variantDeleted": VariantMediaDeleted;
+  "models:list": ModelList;
   "presence:beacon": PresenceBeacon;
   "presence:update": PresenceChanged | PresenceUpdate;
+  "refine:request": RefineRequest;
+  "refine:started": RefineStarted;
   "space:applied": Applied;
   "space:assetDetail": AssetDetail;
+  "space:cancelVariant": CancelVariant;
+  "space:completeVariant": CompleteVariant;
   "space:createAsset": CreateAsset;
   "space:deleteAsset": DeleteAsset;
   "space:deleteVariant": DeleteVariant;
   "space:eventsSince": EventsSince;
+  "space:failVariant": FailVariant;
   "space:forkAsset": ForkAsset;
   "space:getAsset": GetAsset;
   "space:getEventsSince": GetEventsSince;
   "space:getState": GetSpaceState;
+  "space:markVariantProcessing": MarkVariantProcessing;
+  "space:markVariantUploading": MarkVariantUploading;
+  "space:refineVariant": RefineVariant;
+  "space:retryVariant": RetryVariant;
   "space:setActiveVariant": SetActiveVariant;
   "space:severLineage": SeverLineage;
   "space:snapshot": SpaceSnapshot;
   "space:starVariant": StarVariant;
+  "space:startGeneration": StartGeneration;
   "space:statePart": SpaceStatePart;
   "space:updateAsset": UpdateAsset;
   "sync:request": SyncRequest;
   "sync:state": SyncState;
   "usage:recorded": UsageRecorded;
+  "variant:cancel": VariantCancel;
   "variant:created": VariantCreated;
   "variant:delete": VariantDelete;
   "variant:deleted": VariantDeleted;
+  "variant:retry": VariantRetry;
   "variant:star": VariantStar;
   "variant:updated": VariantUpdated;
 }
@@ -1065,15 +1400,23 @@ export interface ReplyByRequestType {
   "media:ingest": MediaIngested;
   "media:probe": MediaProbed;
   "media:sign": SignedUrl;
+  "space:cancelVariant": Applied;
+  "space:completeVariant": Applied;
   "space:createAsset": Applied;
   "space:deleteAsset": Applied;
   "space:deleteVariant": Applied;
+  "space:failVariant": Applied;
   "space:forkAsset": Applied;
   "space:getAsset": AssetDetail;
   "space:getEventsSince": EventsSince;
   "space:getState": SpaceStatePart;
+  "space:markVariantProcessing": Applied;
+  "space:markVariantUploading": Applied;
+  "space:refineVariant": Applied;
+  "space:retryVariant": Applied;
   "space:setActiveVariant": Applied;
   "space:severLineage": Applied;
   "space:starVariant": Applied;
+  "space:startGeneration": Applied;
   "space:updateAsset": Applied;
 }

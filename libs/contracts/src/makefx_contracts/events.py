@@ -12,7 +12,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import Field
 
 from makefx_contracts.base import Message, Subject
-from makefx_contracts.rows import AssetRow, LineageRow, VariantRow
+from makefx_contracts.rows import AssetRow, LineageRow, VariantRow, VariantStatus
 from makefx_contracts.subjects import SPACE_EVENTS
 
 
@@ -72,6 +72,20 @@ class LineageSevered(SpaceEventBase):
     lineage_id: str
 
 
+class GenerateResult(SpaceEventBase):
+    """A generation attempt ended (`completed` or `failed`): sent beside the variant's `variant:updated`.
+
+    It changes no row (the `variant:updated` does); it tells the sockets which request finished.
+    """
+
+    type: Literal["generate:result"] = "generate:result"
+    asset_id: str
+    variant_id: str
+    attempt: int = Field(ge=1)
+    status: VariantStatus
+    error_message: str | None = None
+
+
 SpaceEvent = Annotated[
     AssetCreated
     | AssetUpdated
@@ -81,7 +95,8 @@ SpaceEvent = Annotated[
     | VariantUpdated
     | VariantDeleted
     | LineageCreated
-    | LineageSevered,
+    | LineageSevered
+    | GenerateResult,
     Field(discriminator="type"),
 ]
 """Any space event, decoded by its `type`."""

@@ -16,10 +16,14 @@ from makefx_contracts.presence import PresenceEntry
 from makefx_contracts.rows import AssetRow, LineageRow, VariantRow
 from makefx_contracts.space import (
     MAX_SEQ,
+    CancelVariantFields,
     CreateAssetFields,
     DeleteAssetFields,
     DeleteVariantFields,
     ForkAssetFields,
+    GenerateFields,
+    RefineFields,
+    RetryVariantFields,
     SetActiveVariantFields,
     SeverLineageFields,
     StarVariantFields,
@@ -71,6 +75,22 @@ class LineageSever(SeverLineageFields, ClientMessage):
     type: Literal["lineage:sever"] = "lineage:sever"
 
 
+class GenerateRequest(GenerateFields, ClientMessage):
+    type: Literal["generate:request"] = "generate:request"
+
+
+class RefineRequest(RefineFields, ClientMessage):
+    type: Literal["refine:request"] = "refine:request"
+
+
+class VariantRetry(RetryVariantFields, ClientMessage):
+    type: Literal["variant:retry"] = "variant:retry"
+
+
+class VariantCancel(CancelVariantFields, ClientMessage):
+    type: Literal["variant:cancel"] = "variant:cancel"
+
+
 class PresenceUpdate(ClientMessage):
     type: Literal["presence:update"] = "presence:update"
     viewing: str | None = None
@@ -86,6 +106,10 @@ ClientMessageAny = Annotated[
     | VariantStar
     | VariantDelete
     | LineageSever
+    | GenerateRequest
+    | RefineRequest
+    | VariantRetry
+    | VariantCancel
     | PresenceUpdate,
     Field(discriminator="type"),
 ]

@@ -119,6 +119,41 @@ class SeverLineageFields(Model):
     lineage_id: str
 
 
+# -- generation (the flow and the job: `generation.py`) ----------------------------------
+
+Prompt = Annotated[str, Field(min_length=1, max_length=10_000)]
+GenerationOptions = dict[str, Any]
+"""Model parameters (`width`, `height`, `durationSeconds`, `videoTier`, …), checked against the model's schema."""
+
+
+class GenerateFields(Model):
+    name: str = Field(min_length=1, max_length=200)
+    asset_type: str = Field(min_length=1, max_length=40)
+    media_kind: MediaKind = MediaKind.IMAGE
+    prompt: Prompt
+    model: str | None = Field(default=None, max_length=128, description="default: the media kind's default model")
+    reference_variant_ids: list[str] = Field(default_factory=list, max_length=16)
+    options: GenerationOptions = Field(default_factory=dict)
+    parent_asset_id: str | None = None
+    position: Position | None = None
+
+
+class RefineFields(Model):
+    source_variant_id: str
+    prompt: Prompt
+    model: str | None = Field(default=None, max_length=128, description="default: the source's model")
+    reference_variant_ids: list[str] = Field(default_factory=list, max_length=16)
+    options: GenerationOptions = Field(default_factory=dict)
+
+
+class RetryVariantFields(Model):
+    variant_id: str
+
+
+class CancelVariantFields(Model):
+    variant_id: str
+
+
 # -- the commands --------------------------------------------------------------------
 
 
@@ -154,8 +189,87 @@ class SeverLineage(SeverLineageFields, SpaceCommand):
     type: Literal["space:severLineage"] = "space:severLineage"
 
 
+class StartGeneration(GenerateFields, SpaceCommand):
+    type: Literal["space:startGeneration"] = "space:startGeneration"
+
+
+class RefineVariant(RefineFields, SpaceCommand):
+    type: Literal["space:refineVariant"] = "space:refineVariant"
+
+
+class RetryVariant(RetryVariantFields, SpaceCommand):
+    type: Literal["space:retryVariant"] = "space:retryVariant"
+
+
+class CancelVariant(CancelVariantFields, SpaceCommand):
+    type: Literal["space:cancelVariant"] = "space:cancelVariant"
+
+
+class MarkVariantProcessing(SpaceCommand):
+    """The owner's own follow-up once the job is in `GEN_JOBS`: pending → processing."""
+
+    type: Literal["space:markVariantProcessing"] = "space:markVariantProcessing"
+    variant_id: str
+    attempt: int = Field(ge=1)
+
+
+class MarkVariantUploading(SpaceCommand):
+    """A worker has the bytes and is storing them: processing → uploading. Refused once cancelled."""
+
+    type: Literal["space:markVariantUploading"] = "space:markVariantUploading"
+    variant_id: str
+    attempt: int = Field(ge=1)
+
+
+class CompletedMedia(Model):
+    """The stored artifact, as the media service's ingest reported it."""
+
+    media_key: str
+    image_key: str | None = None
+    thumb_key: str | None = None
+    poster_key: str | None = None
+    mime_type: str
+    size_bytes: int = Field(ge=0)
+    width: int | None = None
+    height: int | None = None
+    duration_ms: int | None = None
+
+
+class CompleteVariant(SpaceCommand):
+    """A worker stored attempt `attempt`'s media: the variant becomes `completed`."""
+
+    type: Literal["space:completeVariant"] = "space:completeVariant"
+    variant_id: str
+    attempt: int = Field(ge=1)
+    media: CompletedMedia
+    provenance: dict[str, Any] = Field(default_factory=dict)
+    provider_metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class FailVariant(SpaceCommand):
+    type: Literal["space:failVariant"] = "space:failVariant"
+    variant_id: str
+    attempt: int = Field(ge=1)
+    error_message: str = Field(min_length=1, max_length=2000, description="shown to the user as it is")
+
+
 Mutation = Annotated[
-    CreateAsset | UpdateAsset | DeleteAsset | SetActiveVariant | ForkAsset | StarVariant | DeleteVariant | SeverLineage,
+    CreateAsset
+    | UpdateAsset
+    | DeleteAsset
+    | SetActiveVariant
+    | ForkAsset
+    | StarVariant
+    | DeleteVariant
+    | SeverLineage
+    | StartGeneration
+    | RefineVariant
+    | RetryVariant
+    | CancelVariant
+    | MarkVariantProcessing
+    | MarkVariantUploading
+    | CompleteVariant
+    | FailVariant,
     Field(discriminator="type"),
 ]
 
@@ -247,6 +361,14 @@ StateRequest = Annotated[
     | StarVariant
     | DeleteVariant
     | SeverLineage
+    | StartGeneration
+    | RefineVariant
+    | RetryVariant
+    | CancelVariant
+    | MarkVariantProcessing
+    | MarkVariantUploading
+    | CompleteVariant
+    | FailVariant
     | GetSpaceState
     | GetEventsSince
     | GetAsset,

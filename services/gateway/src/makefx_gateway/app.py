@@ -14,6 +14,7 @@ from makefx_gateway.handlers import IdentityResponders
 from makefx_gateway.http.auth import auth_router
 from makefx_gateway.http.frontend import frontend_router
 from makefx_gateway.http.limits import BodyLimit
+from makefx_gateway.http.model_registry import models_router
 from makefx_gateway.http.realtime import realtime_router
 from makefx_gateway.http.security import AccessCookie, credentials
 from makefx_gateway.http.spaces import spaces_router
@@ -67,6 +68,7 @@ def bootstrap(settings: GatewaySettings) -> FastAPI:
                 auth_router(accounts, cookie, caller),
                 spaces_router(spaces, caller),
                 usage_router(bus, spaces, caller),
+                models_router(),
                 realtime_router(
                     accounts, spaces, hub, router, cookie, caller, outbox_limit=settings.socket_outbox_limit
                 ),

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Protocol, TypeVar
 
 from makefx_contracts.events import SpaceEvent
+from makefx_contracts.generation import GenerationJob
 from makefx_contracts.rows import AssetRow, LineageRow, VariantRow
 
 T = TypeVar("T")
@@ -139,6 +140,13 @@ class EventPublisher(Protocol):
 
     async def publish(self, event: SpaceEvent) -> None:
         """Store one event (`Nats-Msg-Id = <spaceId>:<seq>`), returning once JetStream acknowledged it."""
+
+
+class JobPublisher(Protocol):
+    """Queues generation jobs in JetStream (`GEN_JOBS`); raises `PublishFailed` when it cannot."""
+
+    async def publish_job(self, job: GenerationJob) -> None:
+        """Store one job (`Nats-Msg-Id = <variantId>:<attempt>`), returning once JetStream acknowledged it."""
 
 
 class Ownership(Protocol):

@@ -7,6 +7,7 @@ import nats.errors
 from makefx_bus import Bus
 from makefx_contracts import FxError
 from makefx_contracts.events import SpaceEvent
+from makefx_contracts.generation import GenerationJob
 from makefx_space_state.errors import PublishFailed
 
 
@@ -19,5 +20,18 @@ class BusEventPublisher:
     async def publish(self, event: SpaceEvent) -> None:
         try:
             await self.bus.persist(event, msg_id=f"{event.space_id}:{event.seq}")
+        except (TimeoutError, nats.errors.Error, FxError, OSError) as error:
+            raise PublishFailed(f"{type(error).__name__}: {error}") from error
+
+
+class BusJobPublisher:
+    """`JobPublisher` through `Bus.persist` on `fx.gen.jobs.<mediaKind>`, deduplicated by `<variantId>:<attempt>`."""
+
+    def __init__(self, bus: Bus) -> None:
+        self.bus = bus
+
+    async def publish_job(self, job: GenerationJob) -> None:
+        try:
+            await self.bus.persist(job, msg_id=job.id)
         except (TimeoutError, nats.errors.Error, FxError, OSError) as error:
             raise PublishFailed(f"{type(error).__name__}: {error}") from error

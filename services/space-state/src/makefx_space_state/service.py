@@ -32,7 +32,7 @@ from makefx_contracts.events import (
     VariantDeleted,
     VariantUpdated,
 )
-from makefx_contracts.rows import LineageRelation
+from makefx_contracts.rows import LineageRelation, VariantRow, VariantStatus
 from makefx_contracts.space import (
     Applied,
     AssetDetail,
@@ -44,6 +44,7 @@ from makefx_contracts.space import (
     GetAsset,
     GetEventsSince,
     GetSpaceState,
+    MarkVariantProcessing,
     Position,
     SetActiveVariant,
     SeverLineage,
@@ -53,9 +54,9 @@ from makefx_contracts.space import (
     StarVariant,
     UpdateAsset,
 )
-from makefx_space_state import domain
+from makefx_space_state import domain, generation
 from makefx_space_state.errors import PublishFailed, SpaceClosing
-from makefx_space_state.ports import EventPublisher, SnapshotFile, SpaceFiles, SpaceTx, StoredEvent
+from makefx_space_state.ports import EventPublisher, JobPublisher, SnapshotFile, SpaceFiles, SpaceTx, StoredEvent
 from makefx_space_state.spaces import OpenSpace, OpenSpaces
 from makefx_space_state.state_parts import StateParts
 
@@ -236,6 +237,7 @@ _COMMANDS: dict[type[SpaceCommand], Callable[..., None]] = {
     StarVariant: _star_variant,
     DeleteVariant: _delete_variant,
     SeverLineage: _sever_lineage,
+    **generation.COMMANDS,
 }
 
 
@@ -341,9 +343,14 @@ class SpaceService:
         keep_request_ids_ms: int = 7 * 24 * 3600 * 1000,
         clock: Callable[[], int] = now_ms,
         ids: NewId = new_id,
+        jobs: JobPublisher | None = None,
     ) -> None:
         self.spaces = spaces
         self.publisher = publisher
+        self.jobs = jobs
+        # Jobs committed but refused by JetStream: retried with the unpublished events (lost on a crash:
+        # the variant then stays `pending` until cancelled or its request is sent again).
+        self._unqueued: dict[tuple[str, str], tuple[SpaceCommand, str]] = {}
         self.files = files
         self.keep_events = keep_events
         self.keep_request_ids_ms = keep_request_ids_ms
@@ -372,7 +379,85 @@ class SpaceService:
                         "the change is saved but not yet replicated: retry with the same requestId",
                         details={"spaceId": command.space_id, "seq": applied.seq},
                     )
+                if self.jobs is not None and isinstance(command, generation.ENQUEUING):
+                    applied = await self._enqueue(space, command, applied)
                 return applied
+
+    async def _enqueue(self, space: OpenSpace, command: SpaceCommand, applied: Applied) -> Applied:
+        """After the commit: publish the placeholder's job (`Nats-Msg-Id = <variantId>:<attempt>`), then mark it
+        `processing`.
+
+        Runs for a duplicate request too, while its variant still waits: JetStream drops a
+        job it already holds, so a client retrying after a lost publish gets its job queued.
+        When the publish fails the variant stays `pending`, the caller hears `UNAVAILABLE`,
+        and the republisher queues the job on its next round.
+        """
+        assert self.jobs is not None
+        pending = [
+            event.variant
+            for event in applied.events
+            if isinstance(event, VariantCreated | VariantUpdated) and event.variant.status is VariantStatus.PENDING
+        ]
+        if not pending:
+            return applied
+        variant = pending[-1]
+        if applied.duplicate:
+            current = await space.store.write(lambda tx: tx.variant(variant.id))
+            if (
+                current is None
+                or current.status is not VariantStatus.PENDING
+                or current.workflow_id != variant.workflow_id
+            ):
+                return applied  # already queued and running, finished, retried or deleted
+        try:
+            marked = await self._queue_job(space, command, variant)
+        except PublishFailed as error:
+            self._unqueued[(space.space_id, variant.id)] = (command, variant.id)
+            raise Unavailable(
+                f"the generation of variant {variant.id} is saved but not yet queued; it will be queued shortly",
+                details={"variantId": variant.id, "reason": str(error)},
+            ) from error
+        if applied.duplicate:
+            return applied
+        events = applied.events + marked.events
+        return applied.model_copy(update={"seq": max(applied.seq, marked.seq), "events": events})
+
+    async def _queue_job(self, space: OpenSpace, command: SpaceCommand, variant: VariantRow) -> Applied:
+        """Publish the variant's current job, then mark it processing (a no-op once it moved on); the marking."""
+        assert self.jobs is not None
+        job = generation.job_for(space.space_id, variant, command.actor)
+        await self.jobs.publish_job(job)
+        self._unqueued.pop((space.space_id, variant.id), None)
+        follow = MarkVariantProcessing(
+            space_id=space.space_id,
+            request_id=f"{job.id}:processing",
+            actor=command.actor,
+            variant_id=variant.id,
+            attempt=job.attempt,
+        )
+        work = functools.partial(apply_in_transaction, command=follow, now=self._clock(), ids=self._ids)
+        marked = await space.store.write(work)
+        if marked.events and not marked.duplicate:
+            await self._publish(space, marked.events)
+        return marked
+
+    async def _requeue(self, space: OpenSpace) -> int:
+        """Queue again the jobs of this space JetStream refused, if their variant still waits for them."""
+        queued = 0
+        for (space_id, variant_id), (command, _) in list(self._unqueued.items()):
+            if space_id != space.space_id:
+                continue
+            variant = await space.store.write(lambda tx, variant_id=variant_id: tx.variant(variant_id))
+            if variant is None or variant.status is not VariantStatus.PENDING:
+                self._unqueued.pop((space_id, variant_id), None)
+                continue
+            try:
+                await self._queue_job(space, command, variant)
+            except PublishFailed as error:
+                log.warning("space %s: the job of variant %s is still not queued: %s", space_id, variant_id, error)
+                return queued
+            queued += 1
+        return queued
 
     # -- queries -------------------------------------------------------------------------
 
@@ -457,11 +542,14 @@ class SpaceService:
         published = 0
         for space_id in self.spaces.open_space_ids:
             space = self.spaces.get(space_id)
-            if space is None or space.store.published_seq >= space.store.last_seq:
+            waiting = any(key[0] == space_id for key in self._unqueued)
+            if space is None or (space.store.published_seq >= space.store.last_seq and not waiting):
                 continue
             with contextlib.suppress(SpaceClosing, Moved):  # closing, or no longer ours
                 async with self.spaces.use(space_id) as space, space.lock:
                     published += await self._publish_pending(space)
+                    if waiting:
+                        await self._requeue(space)
         return published
 
     async def _publish_pending(self, space: OpenSpace) -> int:

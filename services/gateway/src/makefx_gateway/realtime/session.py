@@ -18,6 +18,8 @@ from pydantic import TypeAdapter, ValidationError
 from makefx_bus.codec import validation_details
 from makefx_contracts import FxError
 from makefx_contracts.errors import InternalError, InvalidMessage, NotFound, PermissionDenied, UnknownMessageType
+from makefx_contracts.events import VariantCreated
+from makefx_contracts.generation import GenerateStarted, RefineStarted
 from makefx_contracts.socket import (
     Ack,
     AssetCreate,
@@ -27,23 +29,32 @@ from makefx_contracts.socket import (
     AssetUpdate,
     ClientMessage,
     ClientMessageAny,
+    GenerateRequest,
     LineageSever,
     PresenceUpdate,
+    RefineRequest,
     SyncRequest,
     SyncState,
+    VariantCancel,
     VariantDelete,
+    VariantRetry,
     VariantStar,
 )
 from makefx_contracts.space import (
     Actor,
+    Applied,
+    CancelVariant,
     CreateAsset,
     DeleteAsset,
     DeleteVariant,
     ForkAsset,
     GetEventsSince,
+    RefineVariant,
+    RetryVariant,
     SetActiveVariant,
     SeverLineage,
     SpaceCommand,
+    StartGeneration,
     StarVariant,
     UpdateAsset,
 )
@@ -69,6 +80,10 @@ _COMMANDS: dict[type[ClientMessage], type[SpaceCommand]] = {
     VariantStar: StarVariant,
     VariantDelete: DeleteVariant,
     LineageSever: SeverLineage,
+    GenerateRequest: StartGeneration,
+    RefineRequest: RefineVariant,
+    VariantRetry: RetryVariant,
+    VariantCancel: CancelVariant,
 }
 
 # Resume from the event log when at most this many events were missed; beyond, a full sync is cheaper.
@@ -128,6 +143,18 @@ class SocketSession:
         )
         applied = await self.router.request(connection.space_id, command)
         self._send(Ack(request_id=message.request_id, seq=applied.seq))
+        if isinstance(message, GenerateRequest | RefineRequest):
+            self._send_started(message, applied)
+
+    def _send_started(self, message: GenerateRequest | RefineRequest, applied: Applied) -> None:
+        """`generate:started` / `refine:started`: the placeholder the request made (its events are broadcast)."""
+        created = next((event.variant for event in applied.events if isinstance(event, VariantCreated)), None)
+        if created is None:  # a duplicate whose first reply is all there is
+            return
+        answer = GenerateStarted if isinstance(message, GenerateRequest) else RefineStarted
+        self._send(
+            answer(request_id=message.request_id, seq=applied.seq, asset_id=created.asset_id, variant_id=created.id)
+        )
 
     async def sync(self, since_seq: int | None) -> None:
         """Bring the client up to date: the missed events when the log has them, else the full state."""

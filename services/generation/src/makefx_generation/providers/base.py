@@ -1,0 +1,55 @@
+"""The provider port: one generation call, its result, and the two ways it can fail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from makefx_contracts.generation import GenerationJob
+from makefx_contracts.rows import MediaKind
+
+
+@dataclass(frozen=True)
+class Generated:
+    """A provider's output: the bytes and what the provider said about them."""
+
+    data: bytes
+    mime_type: str
+    provider: str
+    model: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+    duration_seconds: float | None = None
+
+
+class ProviderRejected(Exception):
+    """The provider refused the request for good (safety block, invalid request): the variant fails at once.
+
+    `message` is shown to the user as it is.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ProviderUnavailable(Exception):
+    """The provider kept failing (429, 5xx, malformed answers) after the retries of this attempt."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class Provider(Protocol):
+    name: str
+
+    async def generate(self, job: GenerationJob) -> Generated:
+        """Make the job's media; raises `ProviderRejected` or `ProviderUnavailable`."""
+
+
+def option(job: GenerationJob, name: str, default: Any) -> Any:
+    return job.recipe.get("options", {}).get(name, default)
+
+
+def media_kind(job: GenerationJob) -> MediaKind:
+    return job.media_kind

@@ -1,0 +1,278 @@
+"""The worker: consumes `GEN_JOBS`, runs the provider, stores the media and reports to the space's owner.
+
+A job is acknowledged only once the owner acknowledged its outcome (`CompleteVariant` or
+`FailVariant`) and, for a completion, the usage event is in `USAGE`. Every report carries
+a request id made from the job's id, so a job delivered again after a crash repeats its
+reports harmlessly: the owner answers a duplicate, JetStream drops a duplicate usage event.
+While a job runs, the worker tells JetStream it is still working on it; when the owner or
+the store cannot be reached the job is handed back (`nak`) with a growing delay.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import Any
+
+import nats.errors
+from nats.aio.msg import Msg
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from pydantic import TypeAdapter
+
+from makefx_bus import Bus
+from makefx_bus.codec import decode
+from makefx_contracts import FxError
+from makefx_contracts.errors import InvalidMessage, InvalidState, NotFound, ValidationFailed
+from makefx_contracts.generation import GenerationJob, find_model
+from makefx_contracts.media import MediaIngested
+from makefx_contracts.rows import MediaKind
+from makefx_contracts.space import CompletedMedia, CompleteVariant, FailVariant, MarkVariantUploading
+from makefx_contracts.subjects import GENERATION_JOBS, STREAM_GENERATION_JOBS
+from makefx_contracts.usage import UsageKind, UsageRecorded
+from makefx_generation.media import MediaUploader
+from makefx_generation.providers import Generated, ProviderRejected, Providers, ProviderUnavailable
+from makefx_generation.settings import GenerationSettings
+from makefx_router import SpaceRouter
+
+log = logging.getLogger(__name__)
+
+_JOB: TypeAdapter[GenerationJob] = TypeAdapter(GenerationJob)
+_FETCH_WAIT_SECONDS = 1.0
+_USAGE_KIND = {
+    MediaKind.IMAGE: UsageKind.GENERATION_IMAGE,
+    MediaKind.AUDIO: UsageKind.GENERATION_AUDIO,
+    MediaKind.VIDEO: UsageKind.GENERATION_VIDEO,
+}
+_STOPPED = (InvalidState, NotFound)
+"""The owner's answer when the variant is no longer this attempt's to finish: cancelled, deleted, retried."""
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def usage_of(job: GenerationJob, generated: Generated, at: int) -> UsageRecorded:
+    """One usage event per completed attempt; its id is the job's (`<variantId>:<attempt>`)."""
+    model = find_model(str(job.recipe.get("model", "")))
+    unit = model.unit if model is not None else "image"
+    quantity = 1.0 if unit == "image" else round(generated.duration_seconds or 0.0, 3)
+    return UsageRecorded(
+        id=job.id,
+        user_id=job.actor.user_id,
+        space_id=job.space_id,
+        kind=_USAGE_KIND[job.media_kind],
+        quantity=quantity,
+        unit=unit,
+        credits=quantity * (model.cost_units if model is not None else 0),
+        model=generated.model,
+        provider=generated.provider,
+        at=at,
+    )
+
+
+class _Retry(Exception):
+    """The job could not finish for reasons outside the provider: hand it back for a later delivery."""
+
+
+class JobWorker:
+    def __init__(
+        self,
+        bus: Bus,
+        router: SpaceRouter,
+        providers: Providers,
+        uploader: MediaUploader,
+        settings: GenerationSettings,
+    ) -> None:
+        self.bus = bus
+        self.router = router
+        self.providers = providers
+        self.uploader = uploader
+        self.settings = settings
+        self._subscription: Any = None
+        self._task: asyncio.Task[None] | None = None
+        self._running: set[asyncio.Task[None]] = set()
+        self._slots = asyncio.Semaphore(settings.jobs_concurrency)
+
+    # -- consuming ----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        settings = self.settings
+        config = ConsumerConfig(
+            durable_name=settings.jobs_durable,
+            deliver_policy=DeliverPolicy.ALL,
+            ack_policy=AckPolicy.EXPLICIT,
+            ack_wait=settings.jobs_ack_wait_seconds,
+            max_deliver=settings.jobs_max_deliver,
+            max_ack_pending=max(1000, settings.jobs_concurrency * 4),
+            filter_subject=GENERATION_JOBS.wildcard,
+        )
+        self._subscription = await self.bus.js.pull_subscribe(
+            GENERATION_JOBS.wildcard, durable=settings.jobs_durable, stream=STREAM_GENERATION_JOBS, config=config
+        )
+        self._task = asyncio.create_task(self._run(), name="generation-jobs")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        # Jobs in flight are left unacknowledged: JetStream redelivers them to another worker.
+        for task in list(self._running):
+            task.cancel()
+        await asyncio.gather(*self._running, return_exceptions=True)
+        if self._subscription is not None:
+            with contextlib.suppress(nats.errors.Error):
+                await self._subscription.unsubscribe()
+            self._subscription = None
+
+    async def _run(self) -> None:
+        while True:
+            await self._slots.acquire()
+            free = 1
+            while free < self.settings.jobs_concurrency and not self._slots.locked():
+                await self._slots.acquire()
+                free += 1
+            try:
+                messages = await self._subscription.fetch(free, timeout=_FETCH_WAIT_SECONDS)
+            except nats.errors.TimeoutError:
+                messages = []
+            except nats.errors.Error as error:
+                log.warning("fetching generation jobs failed: %s", error)
+                messages = []
+                await asyncio.sleep(1)
+            for _ in range(free - len(messages)):
+                self._slots.release()
+            for message in messages:
+                task = asyncio.create_task(self._handle_in_slot(message))
+                self._running.add(task)
+                task.add_done_callback(self._running.discard)
+
+    async def _handle_in_slot(self, message: Msg) -> None:
+        try:
+            await self.on_job_message(message)
+        except Exception:
+            log.exception("a generation job failed unexpectedly; it will be redelivered")
+        finally:
+            self._slots.release()
+
+    async def on_job_message(self, message: Msg) -> None:
+        try:
+            job = decode(_JOB, message.data)
+        except InvalidMessage as error:
+            log.error("terminating a generation job that does not match its contract: %s", error.details)
+            await message.term()
+            return
+        delivered = message.metadata.num_delivered or 1
+        alive = asyncio.create_task(self._keep_alive(message))
+        try:
+            await self.run(job, last_delivery=delivered >= self.settings.jobs_max_deliver)
+        except _Retry as error:
+            backoff = self.settings.jobs_backoff_seconds or [1.0]
+            delay = backoff[min(delivered, len(backoff)) - 1]
+            log.warning("job %s: %s; delivery %d, again in %.0fs", job.id, error, delivered, delay)
+            await message.nak(delay=delay)
+            return
+        finally:
+            alive.cancel()
+        await message.ack_sync()
+
+    async def _keep_alive(self, message: Msg) -> None:
+        # A long generation is still alive: reset JetStream's ack timer well before it runs out.
+        while True:
+            await asyncio.sleep(self.settings.jobs_ack_wait_seconds / 3)
+            with contextlib.suppress(nats.errors.Error):
+                await message.in_progress()
+
+    # -- one job --------------------------------------------------------------------------
+
+    async def run(self, job: GenerationJob, *, last_delivery: bool = False) -> None:
+        """Run one attempt to its reported end; raises `_Retry` when it should be delivered again."""
+        try:
+            generated = await self._generate(job)
+            if generated is None:
+                return
+            try:
+                await self.router.request(
+                    job.space_id,
+                    MarkVariantUploading(
+                        **self._report(job, "uploading"), variant_id=job.variant_id, attempt=job.attempt
+                    ),
+                )
+            except _STOPPED as stopped:
+                log.info("job %s stopped before storing: %s", job.id, stopped)
+                return
+            try:
+                ingested = await self.uploader.store(job, generated)
+            except ValidationFailed as refused:
+                await self._fail(job, f"The provider returned a file that is not a valid {job.media_kind.value}.")
+                log.warning("job %s: media refused: %s %s", job.id, refused, refused.details)
+                return
+            try:
+                await self.router.request(job.space_id, self._complete(job, generated, ingested))
+            except _STOPPED as stopped:
+                log.info("job %s finished but the variant moved on: %s", job.id, stopped)
+                return
+            usage = usage_of(job, generated, _now_ms())
+            await self.bus.persist(usage, msg_id=usage.id)
+        except (FxError, nats.errors.Error, TimeoutError, OSError) as error:
+            if not last_delivery:
+                raise _Retry(f"{type(error).__name__}: {error}") from error
+            await self._fail(job, "Generation could not be completed; please retry.")
+
+    async def _generate(self, job: GenerationJob) -> Generated | None:
+        provider = self.providers.for_job(job)
+        try:
+            async with asyncio.timeout(self.settings.timeout(job.media_kind)):
+                return await provider.generate(job)
+        except ProviderRejected as rejected:
+            await self._fail(job, rejected.message)
+        except ProviderUnavailable as unavailable:
+            await self._fail(job, unavailable.message)
+        except TimeoutError:
+            seconds = self.settings.timeout(job.media_kind)
+            await self._fail(job, f"The {job.media_kind.value} generation timed out after {seconds:g} seconds.")
+        return None
+
+    def _report(self, job: GenerationJob, what: str) -> dict[str, Any]:
+        return {"space_id": job.space_id, "request_id": f"{job.id}:{what}", "actor": job.actor}
+
+    def _complete(self, job: GenerationJob, generated: Generated, ingested: MediaIngested) -> CompleteVariant:
+        media = CompletedMedia(
+            media_key=ingested.media_key,
+            image_key=ingested.image_key,
+            thumb_key=ingested.thumb_key,
+            poster_key=ingested.poster_key,
+            mime_type=ingested.mime_type,
+            size_bytes=ingested.size_bytes,
+            width=ingested.width,
+            height=ingested.height,
+            duration_ms=ingested.duration_ms,
+        )
+        provenance = {
+            "operation": job.recipe.get("operation"),
+            "prompt": job.recipe.get("prompt"),
+            "referenceVariantIds": job.recipe.get("referenceVariantIds", []),
+            "sourceVariantId": job.recipe.get("sourceVariantId"),
+            "attempt": job.attempt,
+        }
+        metadata = {"provider": generated.provider, "model": generated.model, **generated.metadata}
+        return CompleteVariant(
+            **self._report(job, "complete"),
+            variant_id=job.variant_id,
+            attempt=job.attempt,
+            media=media,
+            provenance=provenance,
+            provider_metadata=metadata,
+        )
+
+    async def _fail(self, job: GenerationJob, reason: str) -> None:
+        command = FailVariant(
+            **self._report(job, "fail"), variant_id=job.variant_id, attempt=job.attempt, error_message=reason[:2000]
+        )
+        try:
+            await self.router.request(job.space_id, command)
+        except _STOPPED as stopped:
+            log.info("job %s failed but the variant moved on: %s", job.id, stopped)
