@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr
 
 from makefx_contracts.rows import MediaKind
 from makefx_settings import ServiceSettings
@@ -13,14 +13,25 @@ class GenerationSettings(ServiceSettings):
     http_port: int = 8080
 
     # Provider keys; a provider without one is replaced by `local` (real files made offline).
-    gemini_api_key: SecretStr | None = None
+    # Each is also read from the provider's usual variable, as the deploy files pass them.
+    gemini_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("gemini_api_key", "MAKEFX_GEMINI_API_KEY", "GEMINI_API_KEY")
+    )
     gemini_base_url: str | None = None
-    elevenlabs_api_key: SecretStr | None = None
+    elevenlabs_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("elevenlabs_api_key", "MAKEFX_ELEVENLABS_API_KEY", "ELEVENLABS_API_KEY"),
+    )
     elevenlabs_base_url: str | None = None
     # Veo and Lyria run on Vertex AI: an express-mode API key, or a project with application default credentials.
     vertex_api_key: SecretStr | None = None
-    vertex_project: str | None = None
-    vertex_location: str = "us-central1"
+    vertex_project: str | None = Field(
+        default=None, validation_alias=AliasChoices("vertex_project", "MAKEFX_VERTEX_PROJECT", "GOOGLE_CLOUD_PROJECT")
+    )
+    vertex_location: str = Field(
+        default="us-central1",
+        validation_alias=AliasChoices("vertex_location", "MAKEFX_VERTEX_LOCATION", "GOOGLE_CLOUD_LOCATION"),
+    )
     vertex_base_url: str | None = None
     veo_poll_seconds: float = Field(default=5.0, ge=0)
 
