@@ -36,6 +36,17 @@ describe("sync:state", () => {
 });
 
 describe("events in order", () => {
+  it("a generation's result moves the seq on and changes no row", () => {
+    const before = synced(0, { assets: [assetRow("a")], variants: [variantRow("v1", "a")] });
+    const after = applyAll(
+      before,
+      event(1, { type: "generate:result", assetId: "a", variantId: "v1", attempt: 1, status: "completed" }),
+    );
+    expect(after.seq).toBe(1);
+    expect(after.assets).toEqual(before.assets);
+    expect(after.variants).toEqual(before.variants);
+  });
+
   it("build the space one seq at a time", () => {
     const replica = applyAll(
       synced(0),

@@ -72,6 +72,8 @@ export const reducers: Reducers = {
     const row = rows.lineage[event.lineageId];
     return row === undefined ? rows : putLineage(rows, { ...row, severed: 1 });
   },
+  // The outcome of a generation changes no row: its `variant:updated` carries the variant.
+  "generate:result": (rows) => rows,
 };
 
 function reduce(rows: Rows, event: SpaceEvent): Rows {
