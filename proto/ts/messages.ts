@@ -495,10 +495,12 @@ export interface IngestMedia {
 export interface JobProgress {
   type: "job:progress";
   spaceId: string;
+  jobId: string;
   variantId: string;
   attempt: number;
   status: VariantStatus;
-  fraction?: number | null;
+  /** done so far, 0 to 1, when known */
+  progress?: number | null;
 }
 
 /** Message `lineage:created`, on `fx.space.{space_id}.events`. */

@@ -131,3 +131,22 @@ async def test_a_500_that_persists_fails_as_unavailable(vertex):
         await provider(vertex, retries=1).generate(job())
 
     assert len(vertex.requests) == 2
+
+
+async def test_each_poll_of_a_running_operation_reports_its_progress(vertex):
+    at = {"name": OPERATION, "done": False}
+    vertex.script(
+        Reply(body=at | {"metadata": {"progressPercent": 10}}),
+        Reply(body=at | {"metadata": {"progressPercent": 60}}),
+        running(),
+        with_video(),
+    )
+    reported: list[float | None] = []
+
+    async def report(progress: float | None) -> None:
+        reported.append(progress)
+
+    await provider(vertex).generate(job(), report)
+
+    # The operation as started, then after each poll that found it still running.
+    assert reported == [0.1, 0.6, None]

@@ -58,10 +58,11 @@ class JobProgress(Message):
     type: Literal["job:progress"] = "job:progress"
     subject: ClassVar[Subject] = GENERATION_PROGRESS
     space_id: str
+    job_id: str
     variant_id: str
     attempt: int = Field(ge=1)
     status: VariantStatus
-    fraction: float | None = Field(default=None, ge=0, le=1)
+    progress: float | None = Field(default=None, ge=0, le=1, description="done so far, 0 to 1, when known")
 
 
 # -- the job ------------------------------------------------------------------------------------

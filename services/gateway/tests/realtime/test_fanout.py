@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 
+import nats
 import websockets
 
+from makefx_contracts.generation import JobProgress
+from makefx_contracts.rows import VariantStatus
 from makefx_contracts.subjects import SPACE_EVENTS, STREAM_SPACE_EVENTS
 from makefx_gateway.realtime.connection import CLOSE_TOO_SLOW
 
@@ -108,3 +111,25 @@ async def test_a_socket_that_stops_reading_is_closed_with_4008_while_the_others_
         seqs = [event["seq"] for event in await peer.events_through(last["seq"])]
         assert seqs == list(range(1, last["seq"] + 1))
         assert not peer.closed.is_set()
+
+
+async def test_job_progress_reaches_every_synced_socket_of_the_space(shared_space, connect, nats_server):
+    space = await shared_space()
+    owner = await connect(space.id, space.owner.access_token)
+    editor = await connect(space.id, space.editor.access_token)
+    progress = JobProgress(
+        space_id=space.id,
+        job_id="var_1:1",
+        variant_id="var_1",
+        attempt=1,
+        status=VariantStatus.PROCESSING,
+        progress=0.4,
+    )
+    publisher = await nats.connect(nats_server.url)
+    try:
+        await publisher.publish(progress.address(), progress.to_json())
+        for peer in (owner, editor):
+            frame = await peer.wait_for(lambda frame: frame["type"] == "job:progress", timeout=5)
+            assert (frame["jobId"], frame["status"], frame["progress"]) == ("var_1:1", "processing", 0.4)
+    finally:
+        await publisher.close()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from typing import Any
@@ -25,9 +26,9 @@ from makefx_bus import Bus
 from makefx_bus.codec import decode
 from makefx_contracts import FxError
 from makefx_contracts.errors import InvalidMessage, InvalidState, NotFound, ValidationFailed
-from makefx_contracts.generation import GenerationJob, find_model
+from makefx_contracts.generation import GenerationJob, JobProgress, find_model
 from makefx_contracts.media import MediaIngested
-from makefx_contracts.rows import MediaKind
+from makefx_contracts.rows import MediaKind, VariantStatus
 from makefx_contracts.space import CompletedMedia, CompleteVariant, FailVariant, MarkVariantUploading
 from makefx_contracts.subjects import GENERATION_JOBS, STREAM_GENERATION_JOBS
 from makefx_contracts.usage import UsageKind, UsageRecorded
@@ -226,7 +227,7 @@ class JobWorker:
         provider = self.providers.for_job(job)
         try:
             async with asyncio.timeout(self.settings.timeout(job.media_kind)):
-                return await provider.generate(job)
+                return await provider.generate(job, functools.partial(self._progress, job))
         except ProviderRejected as rejected:
             await self._fail(job, rejected.message)
         except ProviderUnavailable as unavailable:
@@ -235,6 +236,19 @@ class JobWorker:
             seconds = self.settings.timeout(job.media_kind)
             await self._fail(job, f"The {job.media_kind.value} generation timed out after {seconds:g} seconds.")
         return None
+
+    async def _progress(self, job: GenerationJob, progress: float | None) -> None:
+        """How far a long job is, to the space's sockets (core NATS: a lost one is replaced by the next)."""
+        update = JobProgress(
+            space_id=job.space_id,
+            job_id=job.id,
+            variant_id=job.variant_id,
+            attempt=job.attempt,
+            status=VariantStatus.PROCESSING,
+            progress=progress,
+        )
+        with contextlib.suppress(nats.errors.Error, FxError):
+            await self.bus.publish(update)
 
     def _report(self, job: GenerationJob, what: str) -> dict[str, Any]:
         return {"space_id": job.space_id, "request_id": f"{job.id}:{what}", "actor": job.actor}

@@ -21,7 +21,7 @@ from makefx_bus import MSG_ID_HEADER, Bus
 from makefx_bus.codec import decode
 from makefx_contracts.presence import PresenceBeacon
 from makefx_contracts.socket import PresenceChanged
-from makefx_contracts.subjects import PRESENCE, SPACE_EVENTS
+from makefx_contracts.subjects import GENERATION_PROGRESS, PRESENCE, SPACE_EVENTS
 from makefx_gateway.realtime.connection import CLOSE_SERVER_SHUTDOWN, Connection
 from makefx_gateway.realtime.presence import PresenceBoard, local_entries
 
@@ -132,8 +132,17 @@ class SpaceHub:
             ordered_consumer=True,
             deliver_policy=DeliverPolicy.NEW,
         )
+
+        async def on_progress(msg: Msg) -> None:
+            # Progress has no seq: it is not an event, and a lost one is replaced by the next.
+            frame = msg.data.decode()
+            for connection in list(room.connections):
+                if connection.synced:
+                    connection.send(frame)
+
         presence = await self.bus.nats.subscribe(PRESENCE.fill(space_id=room.space_id), cb=on_beacon)
-        room.subscriptions = [events, presence]
+        progress = await self.bus.nats.subscribe(GENERATION_PROGRESS.fill(space_id=room.space_id), cb=on_progress)
+        room.subscriptions = [events, presence, progress]
 
     async def _close_room(self, room: Room) -> None:
         if room.presence_due is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -40,10 +41,18 @@ class ProviderUnavailable(Exception):
         self.message = message
 
 
+ProgressReport = Callable[[float | None], Awaitable[None]]
+"""Told how far a long job is (0 to 1, or None when the provider does not say), while it runs."""
+
+
+async def no_progress(progress: float | None) -> None:
+    return None
+
+
 class Provider(Protocol):
     name: str
 
-    async def generate(self, job: GenerationJob) -> Generated:
+    async def generate(self, job: GenerationJob, report: ProgressReport = no_progress) -> Generated:
         """Make the job's media; raises `ProviderRejected` or `ProviderUnavailable`."""
 
 

@@ -9,7 +9,7 @@ from elevenlabs.client import AsyncElevenLabs
 from elevenlabs.core.api_error import ApiError
 
 from makefx_contracts.generation import GenerationJob
-from makefx_generation.providers.base import Generated, ProviderRejected, option
+from makefx_generation.providers.base import Generated, ProgressReport, ProviderRejected, no_progress, option
 from makefx_generation.providers.retry import Transient, with_retries
 
 DEFAULT_VOICE = "JBFqnCBsd6RMkjVDRZzb"
@@ -43,7 +43,7 @@ class ElevenLabsProvider:
         self.retries = retries
         self.backoff_seconds = backoff_seconds
 
-    async def generate(self, job: GenerationJob) -> Generated:
+    async def generate(self, job: GenerationJob, report: ProgressReport = no_progress) -> Generated:
         prompt = str(job.recipe.get("prompt", ""))
         kind = route(job.asset_type)
         seconds = option(job, "durationSeconds", None)

@@ -9,7 +9,7 @@ from google import genai
 from google.genai import errors, types
 
 from makefx_contracts.generation import GenerationJob
-from makefx_generation.providers.base import Generated, ProviderRejected, option
+from makefx_generation.providers.base import Generated, ProgressReport, ProviderRejected, no_progress, option
 from makefx_generation.providers.retry import Transient, with_retries
 
 _BLOCKED = {
@@ -58,7 +58,7 @@ class GeminiImageProvider:
         self.retries = retries
         self.backoff_seconds = backoff_seconds
 
-    async def generate(self, job: GenerationJob) -> Generated:
+    async def generate(self, job: GenerationJob, report: ProgressReport = no_progress) -> Generated:
         model = str(job.recipe["model"])
         prompt = str(job.recipe.get("prompt", ""))
         config = types.GenerateContentConfig(

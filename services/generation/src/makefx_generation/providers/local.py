@@ -16,7 +16,7 @@ import wave
 
 from makefx_contracts.generation import GenerationJob
 from makefx_contracts.rows import MediaKind
-from makefx_generation.providers.base import Generated, ProviderRejected, option
+from makefx_generation.providers.base import Generated, ProgressReport, ProviderRejected, no_progress, option
 
 _MAX_SIDE = 4096
 _MAX_SECONDS = 120.0
@@ -101,7 +101,7 @@ class LocalProvider:
 
     name = "local"
 
-    async def generate(self, job: GenerationJob) -> Generated:
+    async def generate(self, job: GenerationJob, report: ProgressReport = no_progress) -> Generated:
         prompt = str(job.recipe.get("prompt", ""))
         model = str(job.recipe.get("model", "local"))
         match job.media_kind:

@@ -11,7 +11,7 @@ import base64
 import httpx
 
 from makefx_contracts.generation import GenerationJob
-from makefx_generation.providers.base import Generated, ProviderRejected
+from makefx_generation.providers.base import Generated, ProgressReport, ProviderRejected, no_progress
 from makefx_generation.providers.retry import Transient, with_retries
 
 API_MODEL = "lyria-002"
@@ -41,7 +41,7 @@ class LyriaProvider:
         self.retries = retries
         self.backoff_seconds = backoff_seconds
 
-    async def generate(self, job: GenerationJob) -> Generated:
+    async def generate(self, job: GenerationJob, report: ProgressReport = no_progress) -> Generated:
         if job.asset_type != "music":
             raise ProviderRejected("Lyria only makes music; choose ElevenLabs for other audio.")
         body = {"instances": [{"prompt": str(job.recipe.get("prompt", ""))}], "parameters": {"sampleCount": 1}}

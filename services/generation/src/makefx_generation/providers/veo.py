@@ -9,7 +9,14 @@ from google import genai
 from google.genai import errors, types
 
 from makefx_contracts.generation import GenerationJob
-from makefx_generation.providers.base import Generated, ProviderRejected, ProviderUnavailable, option
+from makefx_generation.providers.base import (
+    Generated,
+    ProgressReport,
+    ProviderRejected,
+    ProviderUnavailable,
+    no_progress,
+    option,
+)
 from makefx_generation.providers.gemini import api_error
 from makefx_generation.providers.retry import Transient, with_retries
 
@@ -39,7 +46,7 @@ class VeoProvider:
         self.backoff_seconds = backoff_seconds
         self.poll_seconds = poll_seconds
 
-    async def generate(self, job: GenerationJob) -> Generated:
+    async def generate(self, job: GenerationJob, report: ProgressReport = no_progress) -> Generated:
         tier = str(option(job, "videoTier", "fast"))
         api_model = API_MODELS.get(tier, API_MODELS["fast"])
         seconds = int(option(job, "videoDurationSeconds", 8))
@@ -61,6 +68,7 @@ class VeoProvider:
 
         operation = await with_retries(start, **retry)
         while not operation.done:
+            await report(_progress_of(operation))
             await asyncio.sleep(self.poll_seconds)
             operation = await with_retries(lambda op=operation: self._poll(op), **retry)
         try:
@@ -92,3 +100,9 @@ class VeoProvider:
             if generated.video is not None and generated.video.video_bytes:
                 return generated.video.video_bytes
         raise Transient("Veo returned no video.")
+
+
+def _progress_of(operation: types.GenerateVideosOperation) -> float | None:
+    """Vertex reports `progressPercent` in the operation's metadata when it knows it."""
+    percent = (operation.metadata or {}).get("progressPercent")
+    return min(max(float(percent) / 100, 0.0), 1.0) if isinstance(percent, int | float) else None
