@@ -130,7 +130,14 @@ async def test_a_refused_token_keeps_events_unsynced_until_polar_accepts(
     billing = await start_billing(polar_settings(make_settings, fake_polar, polar_access_token="revoked"))
     usage = make_usage()
     await publisher.persist(usage, msg_id=usage.id)
-    await fake_polar.wait_until(lambda polar: polar.unauthorized >= 2)
+
+    async def recorded() -> bool:
+        return usage.id in {u.id for u in await billing.store.unsynced(10_000)}
+
+    # Other tests' events share the stream: count only refusals after this event is in the ledger.
+    await eventually(billing.store, recorded)
+    refused_before = fake_polar.unauthorized
+    await fake_polar.wait_until(lambda polar: polar.unauthorized >= refused_before + 2)
     assert usage.id in {u.id for u in await billing.store.unsynced(10_000)}
     assert fake_polar.distinct == 0
 
