@@ -8,13 +8,11 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import event, func, update
+from sqlalchemy import func, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select, text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -22,35 +20,15 @@ from makefx_billing.store.migrations import migrate
 from makefx_billing.store.tables import SpaceBudgetRow, UsageEventRow
 from makefx_contracts.errors import Unavailable
 from makefx_contracts.usage import UsageByKind, UsageKind, UsageRecorded
+from makefx_sqldb import WRITE
+from makefx_sqldb import create_engine as create_sql_engine
 
 log = logging.getLogger(__name__)
 
-_WRITE = "makefx_write"
-_SQLITE_BUSY_TIMEOUT_MS = 30_000
-
 
 def create_engine(url: str) -> AsyncEngine:
-    """An async engine; on SQLite with WAL and write transactions taking the lock at BEGIN."""
-    if make_url(url).get_backend_name() != "sqlite":
-        return create_async_engine(url, pool_pre_ping=True)
-    engine = create_async_engine(url, connect_args={"timeout": _SQLITE_BUSY_TIMEOUT_MS / 1000})
-
-    @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_TIMEOUT_MS}")
-        # FULL, not NORMAL: a recorded event is acknowledged to JetStream right after the commit.
-        cursor.execute("PRAGMA synchronous=FULL")
-        cursor.close()
-
-    @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(connection: Connection) -> None:
-        immediate = connection.get_execution_options().get(_WRITE, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-    return engine
+    """The ledger's engine; on SQLite FULL sync: a recorded event is acked to JetStream right after its commit."""
+    return create_sql_engine(url, sqlite_synchronous="FULL")
 
 
 @dataclass(frozen=True)
@@ -95,7 +73,7 @@ class LedgerStore:
         url = self.engine.url
         if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
             await asyncio.to_thread(Path(url.database).parent.mkdir, parents=True, exist_ok=True)
-        version = await migrate(self.engine, execution_options={_WRITE: True})
+        version = await migrate(self.engine)
         self._migrated = True
         log.info("usage ledger at schema version %d", version)
         return version
@@ -119,7 +97,7 @@ class LedgerStore:
             raise Unavailable("billing is starting: its ledger is not ready yet")
         try:
             async with AsyncSession(self.engine, expire_on_commit=False) as session, session.begin():
-                await session.connection(execution_options={_WRITE: write})
+                await session.connection(execution_options={WRITE: write})
                 yield session
         except DBAPIError as error:
             if not _is_unreachable(error):

@@ -1,18 +1,12 @@
-"""Versioned schema migrations of the global database, applied in code on start.
+"""The schema versions of the global database, applied in code on start.
 
-Each migration is a function of a synchronous SQLAlchemy connection, written with
-its table shapes frozen as they were at that version (never imported from
-tables.py, which moves on). `schema_version` records what was applied. Runs in one
-transaction; on PostgreSQL an advisory lock makes concurrent gateways wait for the
-first one instead of racing it.
+Each version is a function with its table shapes frozen as they were then (never imported
+from tables.py, which moves on); `makefx_sqldb.apply_migrations` runs them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from collections.abc import Sequence
 
 from sqlalchemy import (
     CheckConstraint,
@@ -21,42 +15,21 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
-    Integer,
     MetaData,
     PrimaryKeyConstraint,
     String,
     Table,
     UniqueConstraint,
-    func,
-    insert,
-    select,
-    text,
 )
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from makefx_sqldb import Migration, SchemaTooNew, apply_migrations
 
-@dataclass(frozen=True)
-class Migration:
-    version: int
-    name: str
-    apply: Callable[[Connection], None]
+__all__ = ["MIGRATIONS", "Migration", "SchemaTooNew", "migrate"]
 
 
-class SchemaTooNew(RuntimeError):
-    """The database was migrated by a newer gateway than this one."""
-
-
-# An arbitrary constant: the PostgreSQL advisory lock id of this runner.
+# An arbitrary constant: the PostgreSQL advisory lock id of this database's migrations.
 _LOCK_KEY = 0x6D616B6566780001
-
-_schema = MetaData()
-schema_version = Table(
-    "schema_version",
-    _schema,
-    Column("version", Integer, primary_key=True, autoincrement=False),
-    Column("name", String(200), nullable=False),
-    Column("applied_at", DateTime(timezone=True), nullable=False),
-)
 
 
 def _v1_accounts_spaces_members(connection: Connection) -> None:
@@ -111,36 +84,6 @@ def _v1_accounts_spaces_members(connection: Connection) -> None:
 MIGRATIONS: tuple[Migration, ...] = (Migration(1, "accounts, spaces, members, sessions", _v1_accounts_spaces_members),)
 
 
-async def migrate(
-    engine: AsyncEngine,
-    migrations: Sequence[Migration] = MIGRATIONS,
-    *,
-    execution_options: Mapping[str, Any] | None = None,
-) -> int:
-    """Apply the migrations the database lacks; return the schema version it is at."""
-    async with engine.connect() as connection:
-        if execution_options:
-            await connection.execution_options(**execution_options)
-        async with connection.begin():
-            return await connection.run_sync(_apply, migrations)
-
-
-def _apply(connection: Connection, migrations: Sequence[Migration]) -> int:
-    if connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
-    schema_version.create(connection, checkfirst=True)
-    current = connection.execute(select(func.max(schema_version.c.version))).scalar() or 0
-    latest = max((migration.version for migration in migrations), default=0)
-    if current > latest:
-        raise SchemaTooNew(
-            f"the database is at schema version {current} but this gateway knows only up to {latest}: "
-            "run a gateway at least as new as the one that migrated it"
-        )
-    for migration in sorted(migrations, key=lambda m: m.version):
-        if migration.version <= current:
-            continue
-        migration.apply(connection)
-        connection.execute(
-            insert(schema_version).values(version=migration.version, name=migration.name, applied_at=datetime.now(UTC))
-        )
-    return max(current, latest)
+async def migrate(engine: AsyncEngine, migrations: Sequence[Migration] = MIGRATIONS) -> int:
+    """Apply the migrations the global database lacks; return the schema version it is at."""
+    return await apply_migrations(engine, migrations, lock_key=_LOCK_KEY, database="the global database")

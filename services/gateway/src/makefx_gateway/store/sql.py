@@ -11,10 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete as sql_delete
-from sqlalchemy import event, func, update
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy import func, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select, text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -23,40 +22,11 @@ from makefx_contracts.identity import Role
 from makefx_gateway.domain import Member, MemberProfile, Session, Space, SpaceView, User
 from makefx_gateway.store.migrations import migrate
 from makefx_gateway.store.tables import MemberRow, SessionRow, SpaceRow, UserRow
+from makefx_sqldb import WRITE, create_engine
+
+__all__ = ["SqlStore", "create_engine"]
 
 log = logging.getLogger(__name__)
-
-_WRITE = "makefx_write"
-_SQLITE_BUSY_TIMEOUT_MS = 30_000
-
-
-def create_engine(url: str) -> AsyncEngine:
-    """An async engine; on SQLite with WAL, foreign keys on, and write transactions taking the lock first."""
-    if make_url(url).get_backend_name() != "sqlite":
-        return create_async_engine(url, pool_pre_ping=True)
-    engine = create_async_engine(url, connect_args={"timeout": _SQLITE_BUSY_TIMEOUT_MS / 1000})
-
-    @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Let us, not the driver, say when a transaction begins (see _on_begin).
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()
-
-    @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(connection: Connection) -> None:
-        # A write transaction takes SQLite's write lock at BEGIN, so its reads and
-        # writes are one atomic step (check the owner count, then demote) and two
-        # writers queue instead of failing with "database is locked" mid-way.
-        # Readers stay DEFERRED and, under WAL, never wait for writers.
-        immediate = connection.get_execution_options().get(_WRITE, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-    return engine
 
 
 class SqlStore:
@@ -71,7 +41,7 @@ class SqlStore:
         if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
             await asyncio.to_thread(Path(url.database).parent.mkdir, parents=True, exist_ok=True)
         # As a writer: on SQLite two gateways starting at once then queue instead of failing.
-        version = await migrate(self.engine, execution_options={_WRITE: True})
+        version = await migrate(self.engine)
         self._migrated = True
         log.info("global database at schema version %d", version)
         return version
@@ -95,7 +65,7 @@ class SqlStore:
             raise Unavailable("the gateway is starting: its database is not ready yet")
         try:
             async with AsyncSession(self.engine, expire_on_commit=False) as session, session.begin():
-                await session.connection(execution_options={_WRITE: write})
+                await session.connection(execution_options={WRITE: write})
                 yield SqlTransaction(session)
         except DBAPIError as error:
             if not _is_unreachable(error):
