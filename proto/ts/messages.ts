@@ -255,6 +255,29 @@ export interface CreateAsset {
   position?: Position | null;
 }
 
+/**
+ * HTTP only: a placeholder variant (`uploading`, attempt 1) whose bytes the client PUTs to a signed URL.
+ *
+ * `CompleteVariant`/`FailVariant` with `attempt=1` then end it, exactly as for a generation.
+ *
+ * Message `space:createUpload`, on `fx.state.{replica}.cmd`, answered by `space:applied` (Applied).
+ */
+export interface CreateUpload {
+  type: "space:createUpload";
+  spaceId: string;
+  requestId: string;
+  actor: Actor;
+  filename: string;
+  contentType: string;
+  sizeBytes: number;
+  mediaKind?: MediaKind;
+  assetId?: string | null;
+  name?: string | null;
+  assetType?: string;
+  parentAssetId?: string | null;
+  position?: Position | null;
+}
+
 /** Message `space:deleteAsset`, on `fx.state.{replica}.cmd`, answered by `space:applied` (Applied). */
 export interface DeleteAsset {
   type: "space:deleteAsset";
@@ -466,6 +489,17 @@ export interface GetUsage {
 export interface GetUser {
   type: "identity:getUser";
   userId: string;
+}
+
+/**
+ * One live variant (its asset not deleted): what the media routes serve and check.
+ *
+ * Message `space:getVariant`, on `fx.state.{replica}.cmd`, answered by `space:variantDetail` (VariantDetail).
+ */
+export interface GetVariant {
+  type: "space:getVariant";
+  spaceId: string;
+  variantId: string;
 }
 
 /**
@@ -1009,6 +1043,13 @@ export interface VariantDeleted {
   variantId: string;
 }
 
+/** Message `space:variantDetail`. */
+export interface VariantDetail {
+  type: "space:variantDetail";
+  spaceId: string;
+  variant: VariantRow;
+}
+
 /** Message `media:variantDeleted`. */
 export interface VariantMediaDeleted {
   type: "media:variantDeleted";
@@ -1102,6 +1143,7 @@ export type Mutation =
   | RefineVariant
   | RetryVariant
   | CancelVariant
+  | CreateUpload
   | MarkVariantProcessing
   | MarkVariantUploading
   | CompleteVariant
@@ -1111,7 +1153,8 @@ export type Mutation =
 export type Query =
   | GetSpaceState
   | GetEventsSince
-  | GetAsset;
+  | GetAsset
+  | GetVariant;
 
 /** One of the `SpaceEvent` messages. */
 export type SpaceEvent =
@@ -1140,13 +1183,15 @@ export type StateRequest =
   | RefineVariant
   | RetryVariant
   | CancelVariant
+  | CreateUpload
   | MarkVariantProcessing
   | MarkVariantUploading
   | CompleteVariant
   | FailVariant
   | GetSpaceState
   | GetEventsSince
-  | GetAsset;
+  | GetAsset
+  | GetVariant;
 
 /** Any message. */
 export type AnyMessage =
@@ -1199,6 +1244,7 @@ export type AnyMessage =
   | CancelVariant
   | CompleteVariant
   | CreateAsset
+  | CreateUpload
   | DeleteAsset
   | DeleteVariant
   | EventsSince
@@ -1207,6 +1253,7 @@ export type AnyMessage =
   | GetAsset
   | GetEventsSince
   | GetSpaceState
+  | GetVariant
   | MarkVariantProcessing
   | MarkVariantUploading
   | RefineVariant
@@ -1218,6 +1265,7 @@ export type AnyMessage =
   | StartGeneration
   | SpaceStatePart
   | UpdateAsset
+  | VariantDetail
   | SyncRequest
   | SyncState
   | UsageRecorded
@@ -1279,6 +1327,7 @@ export type MessageType =
   | "space:cancelVariant"
   | "space:completeVariant"
   | "space:createAsset"
+  | "space:createUpload"
   | "space:deleteAsset"
   | "space:deleteVariant"
   | "space:eventsSince"
@@ -1287,6 +1336,7 @@ export type MessageType =
   | "space:getAsset"
   | "space:getEventsSince"
   | "space:getState"
+  | "space:getVariant"
   | "space:markVariantProcessing"
   | "space:markVariantUploading"
   | "space:refineVariant"
@@ -1298,6 +1348,7 @@ export type MessageType =
   | "space:startGeneration"
   | "space:statePart"
   | "space:updateAsset"
+  | "space:variantDetail"
   | "sync:request"
   | "sync:state"
   | "usage:recorded"
@@ -1359,6 +1410,7 @@ export interface MessageByType {
   "space:cancelVariant": CancelVariant;
   "space:completeVariant": CompleteVariant;
   "space:createAsset": CreateAsset;
+  "space:createUpload": CreateUpload;
   "space:deleteAsset": DeleteAsset;
   "space:deleteVariant": DeleteVariant;
   "space:eventsSince": EventsSince;
@@ -1367,6 +1419,7 @@ export interface MessageByType {
   "space:getAsset": GetAsset;
   "space:getEventsSince": GetEventsSince;
   "space:getState": GetSpaceState;
+  "space:getVariant": GetVariant;
   "space:markVariantProcessing": MarkVariantProcessing;
   "space:markVariantUploading": MarkVariantUploading;
   "space:refineVariant": RefineVariant;
@@ -1378,6 +1431,7 @@ export interface MessageByType {
   "space:startGeneration": StartGeneration;
   "space:statePart": SpaceStatePart;
   "space:updateAsset": UpdateAsset;
+  "space:variantDetail": VariantDetail;
   "sync:request": SyncRequest;
   "sync:state": SyncState;
   "usage:recorded": UsageRecorded;
@@ -1405,6 +1459,7 @@ export interface ReplyByRequestType {
   "space:cancelVariant": Applied;
   "space:completeVariant": Applied;
   "space:createAsset": Applied;
+  "space:createUpload": Applied;
   "space:deleteAsset": Applied;
   "space:deleteVariant": Applied;
   "space:failVariant": Applied;
@@ -1412,6 +1467,7 @@ export interface ReplyByRequestType {
   "space:getAsset": AssetDetail;
   "space:getEventsSince": EventsSince;
   "space:getState": SpaceStatePart;
+  "space:getVariant": VariantDetail;
   "space:markVariantProcessing": Applied;
   "space:markVariantUploading": Applied;
   "space:refineVariant": Applied;

@@ -205,6 +205,29 @@ class CancelVariant(CancelVariantFields, SpaceCommand):
     type: Literal["space:cancelVariant"] = "space:cancelVariant"
 
 
+class CreateUploadFields(Model):
+    """An upload's placeholder: a new asset (`name` + `asset_type`) or a new variant of `asset_id`."""
+
+    filename: str = Field(min_length=1, max_length=255)
+    content_type: str = Field(min_length=1, max_length=255)
+    size_bytes: int = Field(ge=1)
+    media_kind: MediaKind = MediaKind.IMAGE
+    asset_id: str | None = None
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    asset_type: str = Field(default="upload", min_length=1, max_length=40)
+    parent_asset_id: str | None = None
+    position: Position | None = None
+
+
+class CreateUpload(CreateUploadFields, SpaceCommand):
+    """HTTP only: a placeholder variant (`uploading`, attempt 1) whose bytes the client PUTs to a signed URL.
+
+    `CompleteVariant`/`FailVariant` with `attempt=1` then end it, exactly as for a generation.
+    """
+
+    type: Literal["space:createUpload"] = "space:createUpload"
+
+
 class MarkVariantProcessing(SpaceCommand):
     """The owner's own follow-up once the job is in `GEN_JOBS`: pending → processing."""
 
@@ -266,6 +289,7 @@ Mutation = Annotated[
     | RefineVariant
     | RetryVariant
     | CancelVariant
+    | CreateUpload
     | MarkVariantProcessing
     | MarkVariantUploading
     | CompleteVariant
@@ -350,7 +374,22 @@ class GetAsset(Request[AssetDetail]):
     asset_id: str
 
 
-Query = Annotated[GetSpaceState | GetEventsSince | GetAsset, Field(discriminator="type")]
+class VariantDetail(Message):
+    type: Literal["space:variantDetail"] = "space:variantDetail"
+    space_id: str
+    variant: VariantRow
+
+
+class GetVariant(Request[VariantDetail]):
+    """One live variant (its asset not deleted): what the media routes serve and check."""
+
+    type: Literal["space:getVariant"] = "space:getVariant"
+    subject: ClassVar[Subject] = STATE_COMMANDS
+    space_id: str
+    variant_id: str
+
+
+Query = Annotated[GetSpaceState | GetEventsSince | GetAsset | GetVariant, Field(discriminator="type")]
 
 StateRequest = Annotated[
     CreateAsset
@@ -365,13 +404,15 @@ StateRequest = Annotated[
     | RefineVariant
     | RetryVariant
     | CancelVariant
+    | CreateUpload
     | MarkVariantProcessing
     | MarkVariantUploading
     | CompleteVariant
     | FailVariant
     | GetSpaceState
     | GetEventsSince
-    | GetAsset,
+    | GetAsset
+    | GetVariant,
     Field(discriminator="type"),
 ]
 """Everything a space-state replica answers on `fx.state.<replica>.cmd`."""

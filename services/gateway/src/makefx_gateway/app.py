@@ -14,6 +14,7 @@ from makefx_gateway.handlers import IdentityResponders
 from makefx_gateway.http.auth import auth_router
 from makefx_gateway.http.frontend import frontend_router
 from makefx_gateway.http.limits import BodyLimit
+from makefx_gateway.http.media import media_router
 from makefx_gateway.http.model_registry import models_router
 from makefx_gateway.http.realtime import realtime_router
 from makefx_gateway.http.security import AccessCookie, credentials
@@ -69,6 +70,7 @@ def bootstrap(settings: GatewaySettings) -> FastAPI:
                 spaces_router(spaces, caller),
                 usage_router(bus, spaces, caller),
                 models_router(),
+                media_router(settings, spaces, bus, router, caller),
                 realtime_router(
                     accounts, spaces, hub, router, cookie, caller, outbox_limit=settings.socket_outbox_limit
                 ),

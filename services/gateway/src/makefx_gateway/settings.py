@@ -10,6 +10,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from makefx_auth import KeyConfigError, SigningKeys
+from makefx_contracts.rows import MediaKind
 from makefx_settings import ServiceSettings
 
 _ASYNC_DRIVERS = {
@@ -57,6 +58,19 @@ class GatewaySettings(ServiceSettings):
     # Largest request body the JSON API reads.
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
 
+    # Uploads: the largest file per media kind (refused up front by `sizeBytes`; the media
+    # service enforces its own limits on the bytes), and how long an upload URL lives.
+    max_image_bytes: int = Field(default=30 * 1024 * 1024, gt=0)
+    max_audio_bytes: int = Field(default=100 * 1024 * 1024, gt=0)
+    max_video_bytes: int = Field(default=500 * 1024 * 1024, gt=0)
+    upload_url_seconds: int = Field(default=900, ge=1, le=7 * 24 * 3600)
+    # How long the media service may take to check and file an upload (thumbnails, posters).
+    ingest_timeout_seconds: float = Field(default=120, gt=0)
+    # Serving: the lifetime of the signed GET URLs the gateway reads through (or redirects to).
+    media_url_seconds: int = Field(default=300, ge=1, le=7 * 24 * 3600)
+    # Answer 307 to the signed URL (an S3 store signing directly) instead of streaming the bytes.
+    media_redirect: bool = False
+
     # argon2id cost. The defaults are argon2-cffi's (RFC 9106 "low memory" profile);
     # only tests lower them.
     argon2_time_cost: int = Field(default=3, ge=1)
@@ -91,6 +105,13 @@ class GatewaySettings(ServiceSettings):
     def _database_url_is_supported(self) -> Self:
         self.resolved_database_url()
         return self
+
+    def max_upload_bytes(self, kind: MediaKind) -> int:
+        return {
+            MediaKind.IMAGE: self.max_image_bytes,
+            MediaKind.AUDIO: self.max_audio_bytes,
+            MediaKind.VIDEO: self.max_video_bytes,
+        }[kind]
 
     def signing_keys(self) -> SigningKeys:
         return SigningKeys.from_config(

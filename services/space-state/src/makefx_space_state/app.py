@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from makefx_bus import Bus
 from makefx_router import LeaseTable, ReplicaDirectory, ReplicaHeartbeat
 from makefx_runtime import Service, build_app
+from makefx_space_state import uploads
 from makefx_space_state.handlers import StateHandlers
 from makefx_space_state.history import SpaceHistory
 from makefx_space_state.ownership import LeasedOwnership
@@ -54,6 +55,10 @@ def bootstrap(settings: SpaceStateSettings, *, ownership: Ownership | None = Non
     )
     StateHandlers(service).register(bus, settings.replica_id)
     republisher = _Every(settings.publish_retry_seconds, service.publish_pending, "republish pending events")
+    expiry_ms = int(settings.upload_expiry_seconds * 1000)
+    upload_sweep = _Every(
+        settings.upload_sweep_seconds, lambda: uploads.sweep(service, bus, expiry_ms), "expire abandoned uploads"
+    )
 
     if leased is not None:
         leased.service, leased.spaces = service, spaces
@@ -68,8 +73,10 @@ def bootstrap(settings: SpaceStateSettings, *, ownership: Ownership | None = Non
             leased.start()
         spaces.start_idle_closer()
         republisher.start()
+        upload_sweep.start()
 
     async def stop() -> None:
+        await upload_sweep.stop()
         await republisher.stop()
         if leased is not None:
             await leased.stop()

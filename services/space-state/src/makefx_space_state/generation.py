@@ -237,6 +237,11 @@ def _variant(tx: SpaceTx, variant_id: str) -> tuple[VariantRow, AssetRow]:
 def retry_variant(tx: SpaceTx, command: RetryVariant, out: Any, now: int, ids: NewId) -> None:
     domain.require_editor(command.actor, "retrying a generation")
     variant, _ = _variant(tx, command.variant_id)
+    if json.loads(variant.recipe).get("operation") == "upload" if variant.recipe.startswith("{") else False:
+        raise InvalidState(
+            f"variant {variant.id} is an upload: upload the file again instead of retrying",
+            details={"variantId": variant.id},
+        )
     if variant.status is not VariantStatus.FAILED:
         raise InvalidState(
             f"only a failed variant can be retried; variant {variant.id} is {variant.status.value}",

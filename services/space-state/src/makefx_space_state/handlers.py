@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from makefx_bus import Bus
 from makefx_contracts import Message
-from makefx_contracts.space import GetAsset, GetEventsSince, GetSpaceState, StateRequest
+from makefx_contracts.space import GetAsset, GetEventsSince, GetSpaceState, GetVariant, StateRequest
 from makefx_contracts.subjects import STATE_COMMANDS
 from makefx_space_state.service import SpaceService
 
@@ -21,6 +21,8 @@ class StateHandlers:
                 return await self.service.get_events_since(request)
             case GetAsset():
                 return await self.service.get_asset(request)
+            case GetVariant():
+                return await self.service.get_variant(request)
             case _:
                 return await self.service.apply(request)
 

@@ -32,18 +32,22 @@ from makefx_contracts.events import (
     VariantDeleted,
     VariantUpdated,
 )
+from makefx_contracts.identity import Role
 from makefx_contracts.rows import LineageRelation, VariantRow, VariantStatus
 from makefx_contracts.space import (
+    Actor,
     Applied,
     AssetDetail,
     CreateAsset,
     DeleteAsset,
     DeleteVariant,
     EventsSince,
+    FailVariant,
     ForkAsset,
     GetAsset,
     GetEventsSince,
     GetSpaceState,
+    GetVariant,
     MarkVariantProcessing,
     Position,
     SetActiveVariant,
@@ -53,8 +57,9 @@ from makefx_contracts.space import (
     SpaceStatePart,
     StarVariant,
     UpdateAsset,
+    VariantDetail,
 )
-from makefx_space_state import domain, generation
+from makefx_space_state import domain, generation, uploads
 from makefx_space_state.errors import PublishFailed, SpaceClosing
 from makefx_space_state.ports import EventPublisher, JobPublisher, SnapshotFile, SpaceFiles, SpaceTx, StoredEvent
 from makefx_space_state.spaces import OpenSpace, OpenSpaces
@@ -238,6 +243,7 @@ _COMMANDS: dict[type[SpaceCommand], Callable[..., None]] = {
     DeleteVariant: _delete_variant,
     SeverLineage: _sever_lineage,
     **generation.COMMANDS,
+    **uploads.COMMANDS,
 }
 
 
@@ -459,6 +465,29 @@ class SpaceService:
             queued += 1
         return queued
 
+    async def expire_uploads(self, max_age_ms: int) -> list[tuple[str, str]]:
+        """Fail the uploads of the open spaces still `uploading` after `max_age_ms`; the (space, variant) failed."""
+        cutoff = self._clock() - max_age_ms
+        failed: list[tuple[str, str]] = []
+        for space_id in self.spaces.open_space_ids:
+            with contextlib.suppress(SpaceClosing, Moved):
+                async with self.spaces.use(space_id) as space:
+                    await self._ready(space)
+                    _, variants, _, _ = await space.store.state()
+                for variant in uploads.expired_uploads(variants, cutoff):
+                    await self.apply(
+                        FailVariant(
+                            space_id=space_id,
+                            request_id=f"{variant.id}:expired",
+                            actor=Actor(user_id=variant.created_by, role=Role.OWNER),
+                            variant_id=variant.id,
+                            attempt=1,
+                            error_message=uploads.NEVER_FINISHED,
+                        )
+                    )
+                    failed.append((space_id, variant.id))
+        return failed
+
     # -- queries -------------------------------------------------------------------------
 
     async def get_state(self, query: GetSpaceState) -> SpaceSnapshot:
@@ -499,6 +528,17 @@ class SpaceService:
             asset, variants, lineage, seq = await space.store.asset_detail(query.asset_id)
         asset = domain.live_asset(asset, query.asset_id)
         return AssetDetail(space_id=query.space_id, seq=seq, asset=asset, variants=variants, lineage=lineage)
+
+    async def get_variant(self, query: GetVariant) -> VariantDetail:
+        def read(tx: SpaceTx) -> VariantRow:
+            variant = tx.variant(query.variant_id)
+            asset = tx.asset(variant.asset_id) if variant is not None else None
+            return domain.live_variant(variant, asset, query.variant_id)
+
+        async with self.spaces.use(query.space_id) as space:
+            await self._ready(space)
+            variant = await space.store.write(read)
+        return VariantDetail(space_id=query.space_id, variant=variant)
 
     # -- handoff (called by the lease logic, which has already decided ownership) ----------
 

@@ -22,5 +22,9 @@ class SpaceStateSettings(StorageSettings):
     request_ids_keep_days: float = Field(default=7, gt=0)
     # How often events committed but not yet acknowledged by JetStream are published again.
     publish_retry_seconds: float = Field(default=2, gt=0)
+    # An upload still `uploading` this long after its placeholder was made is failed ("never finished").
+    upload_expiry_seconds: float = Field(default=3600, gt=0)
+    # How often the owner looks for such uploads in its open spaces.
+    upload_sweep_seconds: float = Field(default=60, gt=0)
     # How long a starting replica waits to see itself in the ring before it serves.
     join_timeout_seconds: float = Field(default=15, gt=0)
