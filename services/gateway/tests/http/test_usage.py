@@ -35,7 +35,9 @@ async def billing(
         log_format="text",
     )
     app = bootstrap_billing(settings)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan="on"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan="on", timeout_graceful_shutdown=5)
+    )
     task = asyncio.create_task(server.serve())
     try:
         async with asyncio.timeout(20):
@@ -46,8 +48,15 @@ async def billing(
         yield app.state.service.extra["store"]
     finally:
         server.should_exit = True
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        try:
+            async with asyncio.timeout(20):
+                await task
+        except TimeoutError:
+            # Seen once in CI: billing's app had stopped but its in-process server never
+            # finished. Recorded as an open item; the teardown must not hang the suite.
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 async def spend(ledger: LedgerStore, bus: Bus, *events: UsageRecorded) -> None:
