@@ -236,19 +236,23 @@ def media_router(settings: GatewaySettings, spaces: Spaces, bus: Bus, router: Sp
             raise NotFound(f"variant {variant_id} has no {which}", details={"variantId": variant_id})
         return await _proxy(key, request)
 
-    @api.api_route("/spaces/{spaceId}/variants/{variantId}/media", methods=["GET", "HEAD"], response_model=None)
+    @api.get("/spaces/{spaceId}/variants/{variantId}/media", response_model=None)
+    @api.head("/spaces/{spaceId}/variants/{variantId}/media", response_model=None, include_in_schema=False)
     async def variant_media(space_id: SpaceId, variant_id: VariantId, request: Request, who: Principal = caller):
         return await serve(space_id, variant_id, "media", request, who)
 
-    @api.api_route("/spaces/{spaceId}/variants/{variantId}/poster", methods=["GET", "HEAD"], response_model=None)
+    @api.get("/spaces/{spaceId}/variants/{variantId}/poster", response_model=None)
+    @api.head("/spaces/{spaceId}/variants/{variantId}/poster", response_model=None, include_in_schema=False)
     async def variant_poster(space_id: SpaceId, variant_id: VariantId, request: Request, who: Principal = caller):
         return await serve(space_id, variant_id, "poster", request, who)
 
-    @api.api_route("/spaces/{spaceId}/variants/{variantId}/thumb", methods=["GET", "HEAD"], response_model=None)
+    @api.get("/spaces/{spaceId}/variants/{variantId}/thumb", response_model=None)
+    @api.head("/spaces/{spaceId}/variants/{variantId}/thumb", response_model=None, include_in_schema=False)
     async def variant_thumb(space_id: SpaceId, variant_id: VariantId, request: Request, who: Principal = caller):
         return await serve(space_id, variant_id, "thumb", request, who)
 
-    @api.api_route("/images/{key:path}", methods=["GET", "HEAD"], response_model=None)
+    @api.get("/images/{key:path}", response_model=None)
+    @api.head("/images/{key:path}", response_model=None, include_in_schema=False)
     async def legacy_image(key: str, request: Request, who: Principal = caller):
         key = legacy_key(key)
         parts = key.split("/")
