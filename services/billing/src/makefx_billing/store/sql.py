@@ -3,24 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlalchemy import func, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel import col, select, text
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel import col, select
 
 from makefx_billing.store.migrations import migrate
 from makefx_billing.store.tables import SpaceBudgetRow, UsageEventRow
-from makefx_contracts.errors import Unavailable
 from makefx_contracts.usage import UsageByKind, UsageKind, UsageRecorded
-from makefx_sqldb import WRITE
+from makefx_sqldb import Database
 from makefx_sqldb import create_engine as create_sql_engine
 
 log = logging.getLogger(__name__)
@@ -61,52 +56,12 @@ class LedgerChanges:
         self._next = asyncio.Event()
 
 
-class LedgerStore:
+class LedgerStore(Database):
     """The usage ledger: events keyed by their id (recorded once, ever), their sync state, space budgets."""
 
     def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
+        super().__init__(engine, migrate, name="the usage ledger")
         self.changes = LedgerChanges()
-        self._migrated = False
-
-    async def migrate(self) -> int:
-        url = self.engine.url
-        if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-            await asyncio.to_thread(Path(url.database).parent.mkdir, parents=True, exist_ok=True)
-        version = await migrate(self.engine)
-        self._migrated = True
-        log.info("usage ledger at schema version %d", version)
-        return version
-
-    async def problem(self) -> str | None:
-        if not self._migrated:
-            return "the ledger is not migrated yet"
-        try:
-            async with self.engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
-        except (DBAPIError, OSError, TimeoutError) as error:
-            return f"the ledger does not answer: {type(error).__name__}"
-        return None
-
-    async def close(self) -> None:
-        await self.engine.dispose()
-
-    @contextlib.asynccontextmanager
-    async def _session(self, *, write: bool = False) -> AsyncIterator[AsyncSession]:
-        if not self._migrated:
-            raise Unavailable("billing is starting: its ledger is not ready yet")
-        try:
-            async with AsyncSession(self.engine, expire_on_commit=False) as session, session.begin():
-                await session.connection(execution_options={WRITE: write})
-                yield session
-        except DBAPIError as error:
-            if not _is_unreachable(error):
-                raise
-            log.warning("ledger unreachable: %s", error)
-            raise Unavailable("the usage ledger is unavailable, try again shortly") from None
-        except (OSError, TimeoutError) as error:
-            log.warning("ledger unreachable: %s", error)
-            raise Unavailable("the usage ledger is unavailable, try again shortly") from None
 
     # -- events ----------------------------------------------------------------------
 
@@ -128,7 +83,7 @@ class LedgerStore:
         }
         dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
         statement = dialect.insert(UsageEventRow).values(**values).on_conflict_do_nothing(index_elements=["id"])
-        async with self._session(write=True) as session:
+        async with self.session(write=True) as session:
             result = await session.exec(statement)
             inserted = bool(result.rowcount)
         if inserted:
@@ -137,7 +92,7 @@ class LedgerStore:
 
     async def unsynced(self, limit: int) -> list[UsageRecorded]:
         """The oldest events not yet accepted by Polar."""
-        async with self._session() as session:
+        async with self.session() as session:
             rows = await session.exec(
                 select(UsageEventRow)
                 .where(col(UsageEventRow.synced_at).is_(None))
@@ -150,7 +105,7 @@ class LedgerStore:
         """Mark events accepted by Polar, all in one transaction; returns how many were still unsynced."""
         if not ids:
             return 0
-        async with self._session(write=True) as session:
+        async with self.session(write=True) as session:
             result = await session.exec(
                 update(UsageEventRow)
                 .where(col(UsageEventRow.id).in_(list(ids)), col(UsageEventRow.synced_at).is_(None))
@@ -162,7 +117,7 @@ class LedgerStore:
 
     async def counts(self) -> tuple[int, int]:
         """(events in the ledger, of which not yet synced)."""
-        async with self._session() as session:
+        async with self.session() as session:
             total = (await session.exec(select(func.count()).select_from(UsageEventRow))).one()
             pending = (
                 await session.exec(
@@ -199,7 +154,7 @@ class LedgerStore:
             statement = statement.where(col(UsageEventRow.space_id) == space_id)
         if kinds:
             statement = statement.where(col(UsageEventRow.kind).in_([kind.value for kind in kinds]))
-        async with self._session() as session:
+        async with self.session() as session:
             rows = await session.exec(statement)
             return [
                 UsageLine(
@@ -214,7 +169,7 @@ class LedgerStore:
 
     async def spent(self, space_id: str, since: int) -> float:
         """Credits a space spent from `since` on."""
-        async with self._session() as session:
+        async with self.session() as session:
             total = (
                 await session.exec(
                     select(func.coalesce(func.sum(UsageEventRow.credits), 0.0)).where(
@@ -227,12 +182,12 @@ class LedgerStore:
     # -- budgets ---------------------------------------------------------------------
 
     async def budget(self, space_id: str) -> float | None:
-        async with self._session() as session:
+        async with self.session() as session:
             row = await session.get(SpaceBudgetRow, space_id)
             return None if row is None else row.monthly_credits
 
     async def set_budget(self, space_id: str, monthly_credits: float | None, updated_at: int) -> None:
-        async with self._session(write=True) as session:
+        async with self.session(write=True) as session:
             row = await session.get(SpaceBudgetRow, space_id)
             if monthly_credits is None:
                 if row is not None:
@@ -258,11 +213,4 @@ def _usage_of(row: UsageEventRow) -> UsageRecorded:
         model=row.model,
         provider=row.provider,
         at=row.at,
-    )
-
-
-def _is_unreachable(error: DBAPIError) -> bool:
-    """Lost or refused connections and locked files: worth a retry, unlike a bad statement."""
-    return (
-        isinstance(error, OperationalError | InterfaceError) or error.connection_invalidated or error.statement is None
     )

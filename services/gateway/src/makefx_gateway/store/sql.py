@@ -2,90 +2,41 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete as sql_delete
 from sqlalchemy import func, update
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel import col, select, text
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from makefx_contracts.errors import Conflict, NotFound, Unavailable
+from makefx_contracts.errors import Conflict, NotFound
 from makefx_contracts.identity import Role
 from makefx_gateway.domain import Member, MemberProfile, Session, Space, SpaceView, User
 from makefx_gateway.store.migrations import migrate
 from makefx_gateway.store.tables import MemberRow, SessionRow, SpaceRow, UserRow
-from makefx_sqldb import WRITE, create_engine
+from makefx_sqldb import Database, create_engine
 
 __all__ = ["SqlStore", "create_engine"]
 
 log = logging.getLogger(__name__)
 
 
-class SqlStore:
+class SqlStore(Database):
     """`GatewayStore` over SQLAlchemy: one `AsyncSession` per transaction."""
 
     def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
-        self._migrated = False
-
-    async def migrate(self) -> int:
-        url = self.engine.url
-        if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-            await asyncio.to_thread(Path(url.database).parent.mkdir, parents=True, exist_ok=True)
-        # As a writer: on SQLite two gateways starting at once then queue instead of failing.
-        version = await migrate(self.engine)
-        self._migrated = True
-        log.info("global database at schema version %d", version)
-        return version
-
-    async def problem(self) -> str | None:
-        if not self._migrated:
-            return "the database is not migrated yet"
-        try:
-            async with self.engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
-        except (DBAPIError, OSError, TimeoutError) as error:
-            return f"the database does not answer: {type(error).__name__}"
-        return None
-
-    async def close(self) -> None:
-        await self.engine.dispose()
+        super().__init__(engine, migrate, name="the database")
 
     @contextlib.asynccontextmanager
     async def transaction(self, *, write: bool = False) -> AsyncIterator[SqlTransaction]:
-        if not self._migrated:
-            raise Unavailable("the gateway is starting: its database is not ready yet")
-        try:
-            async with AsyncSession(self.engine, expire_on_commit=False) as session, session.begin():
-                await session.connection(execution_options={WRITE: write})
-                yield SqlTransaction(session)
-        except DBAPIError as error:
-            if not _is_unreachable(error):
-                raise
-            log.warning("database unreachable: %s", error)
-            raise Unavailable("the database is unavailable, try again shortly") from None
-        except (OSError, TimeoutError) as error:
-            log.warning("database unreachable: %s", error)
-            raise Unavailable("the database is unavailable, try again shortly") from None
-
-
-def _is_unreachable(error: DBAPIError) -> bool:
-    """Lost or refused connections and locked files: worth a retry, unlike a bad statement.
-
-    A failure while connecting carries no statement; one on a live connection that
-    died is flagged `connection_invalidated`.
-    """
-    return (
-        isinstance(error, OperationalError | InterfaceError) or error.connection_invalidated or error.statement is None
-    )
+        async with self.session(write=write) as session:
+            yield SqlTransaction(session)
 
 
 class SqlTransaction:
