@@ -47,6 +47,105 @@ export interface Applied {
   duplicate?: boolean;
 }
 
+/** Message `approval:approve`. */
+export interface ApprovalApprove {
+  type: "approval:approve";
+  requestId?: string | null;
+  approvalId: string;
+}
+
+/** Message `approval:created`, on `fx.space.{space_id}.events`. */
+export interface ApprovalCreated {
+  type: "approval:created";
+  spaceId: string;
+  seq: number;
+  /** commit time, milliseconds since the epoch */
+  at: number;
+  actorId?: string | null;
+  requestId?: string | null;
+  approval: ApprovalRow;
+}
+
+/** Message `space:approvalList`. */
+export interface ApprovalList {
+  type: "space:approvalList";
+  spaceId: string;
+  approvals: ApprovalRow[];
+}
+
+/**
+ * The answer to `approval:list`: the pending approvals, oldest first.
+ *
+ * Message `approval:list`.
+ */
+export interface ApprovalListReply {
+  type: "approval:list";
+  requestId: string | null;
+  approvals: ApprovalRow[];
+}
+
+/** Message `approval:list`. */
+export interface ApprovalListRequest {
+  type: "approval:list";
+  requestId?: string | null;
+}
+
+/** Message `approval:reject`. */
+export interface ApprovalReject {
+  type: "approval:reject";
+  requestId?: string | null;
+  approvalId: string;
+}
+
+/**
+ * A tool call the bot proposed in actor mode, waiting for (or decided by) an editor.
+ *
+ * `tool_input` and `result` are JSON text. Once `approved` it runs as the decider's command
+ * and ends `executed` or `failed`; `rejected` ends it without running anything.
+ */
+export interface ApprovalRow {
+  id: string;
+  message_id?: string | null;
+  tool_call_id?: string | null;
+  tool_name: string;
+  tool_input: string;
+  status?: ApprovalStatus;
+  result?: string | null;
+  error_message?: string | null;
+  created_by: string;
+  created_at: number;
+  decided_by?: string | null;
+  decided_at?: number | null;
+  updated_at?: number | null;
+}
+
+export type ApprovalStatus = "pending" | "approved" | "rejected" | "executed" | "failed";
+
+/** Message `approval:updated`, on `fx.space.{space_id}.events`. */
+export interface ApprovalUpdated {
+  type: "approval:updated";
+  spaceId: string;
+  seq: number;
+  /** commit time, milliseconds since the epoch */
+  at: number;
+  actorId?: string | null;
+  requestId?: string | null;
+  approval: ApprovalRow;
+}
+
+/**
+ * Run a pending approval's tool call as the approver's own command (with their permissions).
+ *
+ * Message `space:approveAction`, on `fx.state.{replica}.cmd`, answered by `space:applied` (Applied).
+ */
+export interface ApproveAction {
+  type: "space:approveAction";
+  spaceId: string;
+  requestId: string;
+  actor: Actor;
+  approvalId: string;
+}
+
 /** A partial update: only the fields present on the wire change (`parentAssetId: null` detaches). */
 export interface AssetChanges {
   name?: string | null;
@@ -201,6 +300,163 @@ export interface CancelVariant {
   variantId: string;
 }
 
+/** Message `chat:clear`. */
+export interface ChatClear {
+  type: "chat:clear";
+  requestId?: string | null;
+}
+
+/**
+ * The conversation was emptied; approvals stay, for audit.
+ *
+ * Message `chat:cleared`, on `fx.space.{space_id}.events`.
+ */
+export interface ChatCleared {
+  type: "chat:cleared";
+  spaceId: string;
+  seq: number;
+  /** commit time, milliseconds since the epoch */
+  at: number;
+  actorId?: string | null;
+  requestId?: string | null;
+}
+
+/**
+ * What the bot knows when it answers `turn`: the space, bounded, and the conversation before the turn.
+ *
+ * `assets` are the live ones, most recently changed first; `variants` the active (else newest)
+ * variant of each; `lineage` the newest links between them; `messages` the newest before the
+ * turn, oldest first. The chat service trims further to its token budget.
+ *
+ * Message `space:chatContext`.
+ */
+export interface ChatContext {
+  type: "space:chatContext";
+  spaceId: string;
+  seq: number;
+  turn: ChatMessageRow;
+  messages: ChatMessageRow[];
+  assets: AssetRow[];
+  variants: VariantRow[];
+  lineage: LineageRow[];
+}
+
+/**
+ * More of a reply's text as it streams from the model; relayed unchanged to the space's sockets.
+ *
+ * `index` counts the deltas of one reply from 0, so a client can spot a gap (core NATS
+ * may drop one); the final `chat:message` always carries the whole text.
+ *
+ * Message `chat:delta`, on `fx.chat.deltas.{space_id}`.
+ */
+export interface ChatDelta {
+  type: "chat:delta";
+  messageId: string;
+  index: number;
+  text: string;
+}
+
+/**
+ * A refused `chat:send` (the original's shape; other refusals are `error`).
+ *
+ * Message `chat:error`.
+ */
+export interface ChatError {
+  type: "chat:error";
+  requestId: string | null;
+  error: string;
+  code: string;
+}
+
+/**
+ * Messages of the conversation, oldest first.
+ *
+ * Message `space:chatHistory`.
+ */
+export interface ChatHistory {
+  type: "space:chatHistory";
+  spaceId: string;
+  messages: ChatMessageRow[];
+}
+
+/**
+ * The answer to `chat:history`: messages oldest first.
+ *
+ * Message `chat:history`.
+ */
+export interface ChatHistoryReply {
+  type: "chat:history";
+  requestId: string | null;
+  messages: ChatMessageRow[];
+}
+
+/** Message `chat:history`. */
+export interface ChatHistoryRequest {
+  type: "chat:history";
+  requestId?: string | null;
+  limit?: number;
+  /** only messages created before this time */
+  before?: number | null;
+}
+
+/**
+ * A message joined the conversation: a person's, the bot's reply, or a tool call's outcome.
+ *
+ * Message `chat:message`, on `fx.space.{space_id}.events`.
+ */
+export interface ChatMessagePosted {
+  type: "chat:message";
+  spaceId: string;
+  seq: number;
+  /** commit time, milliseconds since the epoch */
+  at: number;
+  actorId?: string | null;
+  requestId?: string | null;
+  message: ChatMessageRow;
+}
+
+/** One message of the space's conversation; `tool_calls` and `metadata` are JSON text. */
+export interface ChatMessageRow {
+  id: string;
+  role: ChatRole;
+  mode?: ChatMode | null;
+  content?: string;
+  tool_calls?: string | null;
+  tool_call_id?: string | null;
+  metadata?: string | null;
+  created_by?: string | null;
+  created_at: number;
+}
+
+/** `advisor` answers; `actor` may also propose tool calls that a person approves. */
+export type ChatMode = "advisor" | "actor";
+
+export type ChatRole = "user" | "assistant" | "tool";
+
+/** Message `chat:send`. */
+export interface ChatSend {
+  type: "chat:send";
+  requestId?: string | null;
+  content: string;
+  mode?: ChatMode;
+}
+
+/**
+ * A person's message to answer; the owner queues it right after storing the message.
+ *
+ * Message `chat:turn`, on `fx.chat.requests`.
+ */
+export interface ChatTurn {
+  type: "chat:turn";
+  spaceId: string;
+  messageId: string;
+  mode: ChatMode;
+  /** who asked: the reply is posted, and its usage metered, on their behalf */
+  actor: Actor;
+  /** when the message was stored, milliseconds since the epoch */
+  at: number;
+}
+
 /**
  * Asked before a generation calls any provider, with the price it is about to spend.
  *
@@ -210,6 +466,14 @@ export interface CheckBudget {
   type: "billing:checkBudget";
   spaceId: string;
   credits: number;
+}
+
+/** Message `space:clearChat`, on `fx.state.{replica}.cmd`, answered by `space:applied` (Applied). */
+export interface ClearChat {
+  type: "space:clearChat";
+  spaceId: string;
+  requestId: string;
+  actor: Actor;
 }
 
 /** The stored artifact, as the media service's ingest reported it. */
@@ -432,6 +696,28 @@ export interface GetAsset {
   assetId: string;
 }
 
+/** Message `space:getChatContext`, on `fx.state.{replica}.cmd`, answered by `space:chatContext` (ChatContext). */
+export interface GetChatContext {
+  type: "space:getChatContext";
+  spaceId: string;
+  messageId: string;
+  maxMessages?: number;
+  maxAssets?: number;
+}
+
+/**
+ * The newest `limit` messages (created before `before`, when given).
+ *
+ * Message `space:getChatHistory`, on `fx.state.{replica}.cmd`, answered by `space:chatHistory` (ChatHistory).
+ */
+export interface GetChatHistory {
+  type: "space:getChatHistory";
+  spaceId: string;
+  limit?: number;
+  /** created_at, milliseconds since the epoch */
+  before?: number | null;
+}
+
 /** Message `space:getEventsSince`, on `fx.state.{replica}.cmd`, answered by `space:eventsSince` (EventsSince). */
 export interface GetEventsSince {
   type: "space:getEventsSince";
@@ -580,6 +866,17 @@ export interface LineageSevered {
 }
 
 /**
+ * Approvals in `status` (the pending ones by default; every one with `status=None`), oldest first.
+ *
+ * Message `space:listApprovals`, on `fx.state.{replica}.cmd`, answered by `space:approvalList` (ApprovalList).
+ */
+export interface ListApprovals {
+  type: "space:listApprovals";
+  spaceId: string;
+  status?: ApprovalStatus | null;
+}
+
+/**
  * The owner's own follow-up once the job is in `GEN_JOBS`: pending → processing.
  *
  * Message `space:markVariantProcessing`, on `fx.state.{replica}.cmd`, answered by `space:applied` (Applied).
@@ -694,6 +991,25 @@ export interface Position {
 }
 
 /**
+ * The chat service's answer to the message `reply_to`: the bot's message, and in actor mode one
+ * `pending` approval per tool call. Its `request_id` is `message_id`, so a redelivered turn posts once.
+ *
+ * Message `space:postChatReply`, on `fx.state.{replica}.cmd`, answered by `space:applied` (Applied).
+ */
+export interface PostChatReply {
+  type: "space:postChatReply";
+  spaceId: string;
+  requestId: string;
+  actor: Actor;
+  replyTo: string;
+  messageId: string;
+  content?: string;
+  toolCalls?: ToolCall[];
+  /** model, token usage, or the error shown */
+  metadata?: Record<string, unknown>;
+}
+
+/**
  * One gateway's local presence for a space, on core NATS; stale after `ttl_ms`.
  *
  * Message `presence:beacon`, on `fx.presence.{space_id}`.
@@ -771,6 +1087,15 @@ export interface RefineVariant {
   options?: Record<string, unknown>;
 }
 
+/** Message `space:rejectAction`, on `fx.state.{replica}.cmd`, answered by `space:applied` (Applied). */
+export interface RejectAction {
+  type: "space:rejectAction";
+  spaceId: string;
+  requestId: string;
+  actor: Actor;
+  approvalId: string;
+}
+
 /** Message `space:retryVariant`, on `fx.state.{replica}.cmd`, answered by `space:applied` (Applied). */
 export interface RetryVariant {
   type: "space:retryVariant";
@@ -781,6 +1106,20 @@ export interface RetryVariant {
 }
 
 export type Role = "owner" | "editor" | "viewer";
+
+/**
+ * A person's message: stored and broadcast, then one `ChatTurn` on the `CHAT` work queue.
+ *
+ * Message `space:sendChat`, on `fx.state.{replica}.cmd`, answered by `space:applied` (Applied).
+ */
+export interface SendChat {
+  type: "space:sendChat";
+  spaceId: string;
+  requestId: string;
+  actor: Actor;
+  content: string;
+  mode?: ChatMode;
+}
 
 /** Message `space:setActiveVariant`, on `fx.state.{replica}.cmd`, answered by `space:applied` (Applied). */
 export interface SetActiveVariant {
@@ -932,6 +1271,15 @@ export interface SyncState {
   variants: VariantRow[];
   lineage: LineageRow[];
   presence: PresenceEntry[];
+  /** when set, image previews (`image_key`, `thumb_key`) load from `<this>/<key>`; else from the API */
+  mediaCdnBaseUrl?: string | null;
+}
+
+/** A tool call the bot proposes: `input` is checked against the tool's input model (`chat.TOOLS`). */
+export interface ToolCall {
+  id: string;
+  name: string;
+  input?: Record<string, unknown>;
 }
 
 /** Message `space:updateAsset`, on `fx.state.{replica}.cmd`, answered by `space:applied` (Applied). */
@@ -1127,7 +1475,13 @@ export type ClientMessageAny =
   | RefineRequest
   | VariantRetry
   | VariantCancel
-  | PresenceUpdate;
+  | PresenceUpdate
+  | ChatSend
+  | ChatHistoryRequest
+  | ChatClear
+  | ApprovalApprove
+  | ApprovalReject
+  | ApprovalListRequest;
 
 /** One of the `Mutation` messages. */
 export type Mutation =
@@ -1147,14 +1501,22 @@ export type Mutation =
   | MarkVariantProcessing
   | MarkVariantUploading
   | CompleteVariant
-  | FailVariant;
+  | FailVariant
+  | SendChat
+  | ClearChat
+  | PostChatReply
+  | ApproveAction
+  | RejectAction;
 
 /** One of the `Query` messages. */
 export type Query =
   | GetSpaceState
   | GetEventsSince
   | GetAsset
-  | GetVariant;
+  | GetVariant
+  | GetChatHistory
+  | ListApprovals
+  | GetChatContext;
 
 /** One of the `SpaceEvent` messages. */
 export type SpaceEvent =
@@ -1167,7 +1529,11 @@ export type SpaceEvent =
   | VariantDeleted
   | LineageCreated
   | LineageSevered
-  | GenerateResult;
+  | GenerateResult
+  | ChatMessagePosted
+  | ChatCleared
+  | ApprovalCreated
+  | ApprovalUpdated;
 
 /** One of the `StateRequest` messages. */
 export type StateRequest =
@@ -1188,14 +1554,28 @@ export type StateRequest =
   | MarkVariantUploading
   | CompleteVariant
   | FailVariant
+  | SendChat
+  | ClearChat
+  | PostChatReply
+  | ApproveAction
+  | RejectAction
   | GetSpaceState
   | GetEventsSince
   | GetAsset
-  | GetVariant;
+  | GetVariant
+  | GetChatHistory
+  | ListApprovals
+  | GetChatContext;
 
 /** Any message. */
 export type AnyMessage =
   | Ack
+  | ApprovalApprove
+  | ApprovalCreated
+  | ApprovalListReply
+  | ApprovalListRequest
+  | ApprovalReject
+  | ApprovalUpdated
   | AssetCreate
   | AssetCreated
   | AssetDelete
@@ -1212,6 +1592,15 @@ export type AnyMessage =
   | SetSpaceBudget
   | SpaceBudget
   | UsageSummary
+  | ChatClear
+  | ChatCleared
+  | ChatDelta
+  | ChatError
+  | ChatHistoryReply
+  | ChatHistoryRequest
+  | ChatMessagePosted
+  | ChatSend
+  | ChatTurn
   | ErrorReply
   | GenerationJob
   | GenerateRequest
@@ -1240,8 +1629,13 @@ export type AnyMessage =
   | RefineRequest
   | RefineStarted
   | Applied
+  | ApprovalList
+  | ApproveAction
   | AssetDetail
   | CancelVariant
+  | ChatContext
+  | ChatHistory
+  | ClearChat
   | CompleteVariant
   | CreateAsset
   | CreateUpload
@@ -1251,13 +1645,19 @@ export type AnyMessage =
   | FailVariant
   | ForkAsset
   | GetAsset
+  | GetChatContext
+  | GetChatHistory
   | GetEventsSince
   | GetSpaceState
   | GetVariant
+  | ListApprovals
   | MarkVariantProcessing
   | MarkVariantUploading
+  | PostChatReply
   | RefineVariant
+  | RejectAction
   | RetryVariant
+  | SendChat
   | SetActiveVariant
   | SeverLineage
   | SpaceSnapshot
@@ -1280,6 +1680,11 @@ export type AnyMessage =
 /** The `type` of every message. */
 export type MessageType =
   | "ack"
+  | "approval:approve"
+  | "approval:created"
+  | "approval:list"
+  | "approval:reject"
+  | "approval:updated"
   | "asset:create"
   | "asset:created"
   | "asset:delete"
@@ -1296,6 +1701,14 @@ export type MessageType =
   | "billing:setSpaceBudget"
   | "billing:spaceBudget"
   | "billing:usage"
+  | "chat:clear"
+  | "chat:cleared"
+  | "chat:delta"
+  | "chat:error"
+  | "chat:history"
+  | "chat:message"
+  | "chat:send"
+  | "chat:turn"
   | "error"
   | "gen:job"
   | "generate:request"
@@ -1323,8 +1736,13 @@ export type MessageType =
   | "refine:request"
   | "refine:started"
   | "space:applied"
+  | "space:approvalList"
+  | "space:approveAction"
   | "space:assetDetail"
   | "space:cancelVariant"
+  | "space:chatContext"
+  | "space:chatHistory"
+  | "space:clearChat"
   | "space:completeVariant"
   | "space:createAsset"
   | "space:createUpload"
@@ -1334,13 +1752,19 @@ export type MessageType =
   | "space:failVariant"
   | "space:forkAsset"
   | "space:getAsset"
+  | "space:getChatContext"
+  | "space:getChatHistory"
   | "space:getEventsSince"
   | "space:getState"
   | "space:getVariant"
+  | "space:listApprovals"
   | "space:markVariantProcessing"
   | "space:markVariantUploading"
+  | "space:postChatReply"
   | "space:refineVariant"
+  | "space:rejectAction"
   | "space:retryVariant"
+  | "space:sendChat"
   | "space:setActiveVariant"
   | "space:severLineage"
   | "space:snapshot"
@@ -1363,6 +1787,11 @@ export type MessageType =
 /** The message (or messages) of each `type`. */
 export interface MessageByType {
   "ack": Ack;
+  "approval:approve": ApprovalApprove;
+  "approval:created": ApprovalCreated;
+  "approval:list": ApprovalListReply | ApprovalListRequest;
+  "approval:reject": ApprovalReject;
+  "approval:updated": ApprovalUpdated;
   "asset:create": AssetCreate;
   "asset:created": AssetCreated;
   "asset:delete": AssetDelete;
@@ -1379,6 +1808,14 @@ export interface MessageByType {
   "billing:setSpaceBudget": SetSpaceBudget;
   "billing:spaceBudget": SpaceBudget;
   "billing:usage": UsageSummary;
+  "chat:clear": ChatClear;
+  "chat:cleared": ChatCleared;
+  "chat:delta": ChatDelta;
+  "chat:error": ChatError;
+  "chat:history": ChatHistoryReply | ChatHistoryRequest;
+  "chat:message": ChatMessagePosted;
+  "chat:send": ChatSend;
+  "chat:turn": ChatTurn;
   "error": ErrorReply;
   "gen:job": GenerationJob;
   "generate:request": GenerateRequest;
@@ -1406,8 +1843,13 @@ export interface MessageByType {
   "refine:request": RefineRequest;
   "refine:started": RefineStarted;
   "space:applied": Applied;
+  "space:approvalList": ApprovalList;
+  "space:approveAction": ApproveAction;
   "space:assetDetail": AssetDetail;
   "space:cancelVariant": CancelVariant;
+  "space:chatContext": ChatContext;
+  "space:chatHistory": ChatHistory;
+  "space:clearChat": ClearChat;
   "space:completeVariant": CompleteVariant;
   "space:createAsset": CreateAsset;
   "space:createUpload": CreateUpload;
@@ -1417,13 +1859,19 @@ export interface MessageByType {
   "space:failVariant": FailVariant;
   "space:forkAsset": ForkAsset;
   "space:getAsset": GetAsset;
+  "space:getChatContext": GetChatContext;
+  "space:getChatHistory": GetChatHistory;
   "space:getEventsSince": GetEventsSince;
   "space:getState": GetSpaceState;
   "space:getVariant": GetVariant;
+  "space:listApprovals": ListApprovals;
   "space:markVariantProcessing": MarkVariantProcessing;
   "space:markVariantUploading": MarkVariantUploading;
+  "space:postChatReply": PostChatReply;
   "space:refineVariant": RefineVariant;
+  "space:rejectAction": RejectAction;
   "space:retryVariant": RetryVariant;
+  "space:sendChat": SendChat;
   "space:setActiveVariant": SetActiveVariant;
   "space:severLineage": SeverLineage;
   "space:snapshot": SpaceSnapshot;
@@ -1456,7 +1904,9 @@ export interface ReplyByRequestType {
   "media:ingest": MediaIngested;
   "media:probe": MediaProbed;
   "media:sign": SignedUrl;
+  "space:approveAction": Applied;
   "space:cancelVariant": Applied;
+  "space:clearChat": Applied;
   "space:completeVariant": Applied;
   "space:createAsset": Applied;
   "space:createUpload": Applied;
@@ -1465,13 +1915,19 @@ export interface ReplyByRequestType {
   "space:failVariant": Applied;
   "space:forkAsset": Applied;
   "space:getAsset": AssetDetail;
+  "space:getChatContext": ChatContext;
+  "space:getChatHistory": ChatHistory;
   "space:getEventsSince": EventsSince;
   "space:getState": SpaceStatePart;
   "space:getVariant": VariantDetail;
+  "space:listApprovals": ApprovalList;
   "space:markVariantProcessing": Applied;
   "space:markVariantUploading": Applied;
+  "space:postChatReply": Applied;
   "space:refineVariant": Applied;
+  "space:rejectAction": Applied;
   "space:retryVariant": Applied;
+  "space:sendChat": Applied;
   "space:setActiveVariant": Applied;
   "space:severLineage": Applied;
   "space:starVariant": Applied;

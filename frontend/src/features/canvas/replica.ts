@@ -74,6 +74,11 @@ export const reducers: Reducers = {
   },
   // The outcome of a generation changes no row: its `variant:updated` carries the variant.
   "generate:result": (rows) => rows,
+  // The conversation and its approvals are not canvas rows: the chat feature keeps them.
+  "chat:message": (rows) => rows,
+  "chat:cleared": (rows) => rows,
+  "approval:created": (rows) => rows,
+  "approval:updated": (rows) => rows,
 };
 
 function reduce(rows: Rows, event: SpaceEvent): Rows {

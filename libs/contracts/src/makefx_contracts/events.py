@@ -12,7 +12,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import Field
 
 from makefx_contracts.base import Message, Subject
-from makefx_contracts.rows import AssetRow, LineageRow, VariantRow, VariantStatus
+from makefx_contracts.rows import ApprovalRow, AssetRow, ChatMessageRow, LineageRow, VariantRow, VariantStatus
 from makefx_contracts.subjects import SPACE_EVENTS
 
 
@@ -86,6 +86,29 @@ class GenerateResult(SpaceEventBase):
     error_message: str | None = None
 
 
+class ChatMessagePosted(SpaceEventBase):
+    """A message joined the conversation: a person's, the bot's reply, or a tool call's outcome."""
+
+    type: Literal["chat:message"] = "chat:message"
+    message: ChatMessageRow
+
+
+class ChatCleared(SpaceEventBase):
+    """The conversation was emptied; approvals stay, for audit."""
+
+    type: Literal["chat:cleared"] = "chat:cleared"
+
+
+class ApprovalCreated(SpaceEventBase):
+    type: Literal["approval:created"] = "approval:created"
+    approval: ApprovalRow
+
+
+class ApprovalUpdated(SpaceEventBase):
+    type: Literal["approval:updated"] = "approval:updated"
+    approval: ApprovalRow
+
+
 SpaceEvent = Annotated[
     AssetCreated
     | AssetUpdated
@@ -96,7 +119,11 @@ SpaceEvent = Annotated[
     | VariantDeleted
     | LineageCreated
     | LineageSevered
-    | GenerateResult,
+    | GenerateResult
+    | ChatMessagePosted
+    | ChatCleared
+    | ApprovalCreated
+    | ApprovalUpdated,
     Field(discriminator="type"),
 ]
 """Any space event, decoded by its `type`."""

@@ -27,6 +27,27 @@ class VariantStatus(StrEnum):
     FAILED = "failed"
 
 
+class ChatMode(StrEnum):
+    """`advisor` answers; `actor` may also propose tool calls that a person approves."""
+
+    ADVISOR = "advisor"
+    ACTOR = "actor"
+
+
+class ChatRole(StrEnum):
+    USER = "user"
+    ASSISTANT = "assistant"
+    TOOL = "tool"
+
+
+class ApprovalStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    EXECUTED = "executed"
+    FAILED = "failed"
+
+
 class LineageRelation(StrEnum):
     DERIVED = "derived"
     REFINED = "refined"
@@ -85,3 +106,39 @@ class LineageRow(Row):
     relation_type: LineageRelation
     severed: Literal[0, 1] = 0
     created_at: int
+
+
+class ChatMessageRow(Row):
+    """One message of the space's conversation; `tool_calls` and `metadata` are JSON text."""
+
+    id: str
+    role: ChatRole
+    mode: ChatMode | None = None
+    content: str = ""
+    tool_calls: str | None = None
+    tool_call_id: str | None = None
+    metadata: str | None = None
+    created_by: str | None = None
+    created_at: int
+
+
+class ApprovalRow(Row):
+    """A tool call the bot proposed in actor mode, waiting for (or decided by) an editor.
+
+    `tool_input` and `result` are JSON text. Once `approved` it runs as the decider's command
+    and ends `executed` or `failed`; `rejected` ends it without running anything.
+    """
+
+    id: str
+    message_id: str | None = None
+    tool_call_id: str | None = None
+    tool_name: str
+    tool_input: str
+    status: ApprovalStatus = ApprovalStatus.PENDING
+    result: str | None = None
+    error_message: str | None = None
+    created_by: str
+    created_at: int
+    decided_by: str | None = None
+    decided_at: int | None = None
+    updated_at: int | None = None

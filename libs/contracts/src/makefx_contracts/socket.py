@@ -13,17 +13,19 @@ from pydantic import Field
 
 from makefx_contracts.base import Message
 from makefx_contracts.presence import PresenceEntry
-from makefx_contracts.rows import AssetRow, LineageRow, VariantRow
+from makefx_contracts.rows import ApprovalRow, AssetRow, ChatMessageRow, LineageRow, VariantRow
 from makefx_contracts.space import (
     MAX_SEQ,
     CancelVariantFields,
     CreateAssetFields,
+    DecideApprovalFields,
     DeleteAssetFields,
     DeleteVariantFields,
     ForkAssetFields,
     GenerateFields,
     RefineFields,
     RetryVariantFields,
+    SendChatFields,
     SetActiveVariantFields,
     SeverLineageFields,
     StarVariantFields,
@@ -96,6 +98,32 @@ class PresenceUpdate(ClientMessage):
     viewing: str | None = None
 
 
+class ChatSend(SendChatFields, ClientMessage):
+    type: Literal["chat:send"] = "chat:send"
+
+
+class ChatHistoryRequest(ClientMessage):
+    type: Literal["chat:history"] = "chat:history"
+    limit: int = Field(default=100, ge=1, le=500)
+    before: int | None = Field(default=None, ge=0, description="only messages created before this time")
+
+
+class ChatClear(ClientMessage):
+    type: Literal["chat:clear"] = "chat:clear"
+
+
+class ApprovalApprove(DecideApprovalFields, ClientMessage):
+    type: Literal["approval:approve"] = "approval:approve"
+
+
+class ApprovalReject(DecideApprovalFields, ClientMessage):
+    type: Literal["approval:reject"] = "approval:reject"
+
+
+class ApprovalListRequest(ClientMessage):
+    type: Literal["approval:list"] = "approval:list"
+
+
 ClientMessageAny = Annotated[
     SyncRequest
     | AssetCreate
@@ -110,7 +138,13 @@ ClientMessageAny = Annotated[
     | RefineRequest
     | VariantRetry
     | VariantCancel
-    | PresenceUpdate,
+    | PresenceUpdate
+    | ChatSend
+    | ChatHistoryRequest
+    | ChatClear
+    | ApprovalApprove
+    | ApprovalReject
+    | ApprovalListRequest,
     Field(discriminator="type"),
 ]
 
@@ -125,6 +159,10 @@ class SyncState(Message):
     variants: list[VariantRow]
     lineage: list[LineageRow]
     presence: list[PresenceEntry]
+    media_cdn_base_url: str | None = Field(
+        default=None,
+        description="when set, image previews (`image_key`, `thumb_key`) load from `<this>/<key>`; else from the API",
+    )
 
 
 class Ack(Message):
@@ -136,3 +174,28 @@ class Ack(Message):
 class PresenceChanged(Message):
     type: Literal["presence:update"] = "presence:update"
     presence: list[PresenceEntry]
+
+
+class ChatHistoryReply(Message):
+    """The answer to `chat:history`: messages oldest first."""
+
+    type: Literal["chat:history"] = "chat:history"
+    request_id: str | None
+    messages: list[ChatMessageRow]
+
+
+class ApprovalListReply(Message):
+    """The answer to `approval:list`: the pending approvals, oldest first."""
+
+    type: Literal["approval:list"] = "approval:list"
+    request_id: str | None
+    approvals: list[ApprovalRow]
+
+
+class ChatError(Message):
+    """A refused `chat:send` (the original's shape; other refusals are `error`)."""
+
+    type: Literal["chat:error"] = "chat:error"
+    request_id: str | None
+    error: str
+    code: str

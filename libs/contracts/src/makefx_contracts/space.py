@@ -14,7 +14,16 @@ from pydantic import Field, SerializerFunctionWrapHandler, model_serializer, mod
 from makefx_contracts.base import Message, Model, Request, Subject
 from makefx_contracts.events import SpaceEvent
 from makefx_contracts.identity import Role
-from makefx_contracts.rows import AssetRow, LineageRow, MediaKind, VariantRow
+from makefx_contracts.rows import (
+    ApprovalRow,
+    ApprovalStatus,
+    AssetRow,
+    ChatMessageRow,
+    ChatMode,
+    LineageRow,
+    MediaKind,
+    VariantRow,
+)
 from makefx_contracts.subjects import STATE_COMMANDS
 
 # The largest seq a client can hold exactly (JavaScript's safe integers); far beyond any space's life.
@@ -154,6 +163,18 @@ class CancelVariantFields(Model):
     variant_id: str
 
 
+# -- chat (the turn, the tools and the deltas: `chat.py`) ---------------------------------
+
+
+class SendChatFields(Model):
+    content: str = Field(min_length=1, max_length=20_000)
+    mode: ChatMode = ChatMode.ADVISOR
+
+
+class DecideApprovalFields(Model):
+    approval_id: str = Field(min_length=1, max_length=128)
+
+
 # -- the commands --------------------------------------------------------------------
 
 
@@ -276,6 +297,46 @@ class FailVariant(SpaceCommand):
     error_message: str = Field(min_length=1, max_length=2000, description="shown to the user as it is")
 
 
+class SendChat(SendChatFields, SpaceCommand):
+    """A person's message: stored and broadcast, then one `ChatTurn` on the `CHAT` work queue."""
+
+    type: Literal["space:sendChat"] = "space:sendChat"
+
+
+class ClearChat(SpaceCommand):
+    type: Literal["space:clearChat"] = "space:clearChat"
+
+
+class ToolCall(Model):
+    """A tool call the bot proposes: `input` is checked against the tool's input model (`chat.TOOLS`)."""
+
+    id: str = Field(min_length=1, max_length=128)
+    name: str = Field(min_length=1, max_length=64)
+    input: dict[str, Any] = Field(default_factory=dict)
+
+
+class PostChatReply(SpaceCommand):
+    """The chat service's answer to the message `reply_to`: the bot's message, and in actor mode one
+    `pending` approval per tool call. Its `request_id` is `message_id`, so a redelivered turn posts once."""
+
+    type: Literal["space:postChatReply"] = "space:postChatReply"
+    reply_to: str
+    message_id: str = Field(min_length=1, max_length=128)
+    content: str = Field(default="", max_length=100_000)
+    tool_calls: list[ToolCall] = Field(default_factory=list, max_length=16)
+    metadata: dict[str, Any] = Field(default_factory=dict, description="model, token usage, or the error shown")
+
+
+class ApproveAction(DecideApprovalFields, SpaceCommand):
+    """Run a pending approval's tool call as the approver's own command (with their permissions)."""
+
+    type: Literal["space:approveAction"] = "space:approveAction"
+
+
+class RejectAction(DecideApprovalFields, SpaceCommand):
+    type: Literal["space:rejectAction"] = "space:rejectAction"
+
+
 Mutation = Annotated[
     CreateAsset
     | UpdateAsset
@@ -293,7 +354,12 @@ Mutation = Annotated[
     | MarkVariantProcessing
     | MarkVariantUploading
     | CompleteVariant
-    | FailVariant,
+    | FailVariant
+    | SendChat
+    | ClearChat
+    | PostChatReply
+    | ApproveAction
+    | RejectAction,
     Field(discriminator="type"),
 ]
 
@@ -389,7 +455,70 @@ class GetVariant(Request[VariantDetail]):
     variant_id: str
 
 
-Query = Annotated[GetSpaceState | GetEventsSince | GetAsset | GetVariant, Field(discriminator="type")]
+class ChatHistory(Message):
+    """Messages of the conversation, oldest first."""
+
+    type: Literal["space:chatHistory"] = "space:chatHistory"
+    space_id: str
+    messages: list[ChatMessageRow]
+
+
+class GetChatHistory(Request[ChatHistory]):
+    """The newest `limit` messages (created before `before`, when given)."""
+
+    type: Literal["space:getChatHistory"] = "space:getChatHistory"
+    subject: ClassVar[Subject] = STATE_COMMANDS
+    space_id: str
+    limit: int = Field(default=100, ge=1, le=500)
+    before: int | None = Field(default=None, ge=0, description="created_at, milliseconds since the epoch")
+
+
+class ApprovalList(Message):
+    type: Literal["space:approvalList"] = "space:approvalList"
+    space_id: str
+    approvals: list[ApprovalRow]
+
+
+class ListApprovals(Request[ApprovalList]):
+    """Approvals in `status` (the pending ones by default; every one with `status=None`), oldest first."""
+
+    type: Literal["space:listApprovals"] = "space:listApprovals"
+    subject: ClassVar[Subject] = STATE_COMMANDS
+    space_id: str
+    status: ApprovalStatus | None = ApprovalStatus.PENDING
+
+
+class ChatContext(Message):
+    """What the bot knows when it answers `turn`: the space, bounded, and the conversation before the turn.
+
+    `assets` are the live ones, most recently changed first; `variants` the active (else newest)
+    variant of each; `lineage` the newest links between them; `messages` the newest before the
+    turn, oldest first. The chat service trims further to its token budget.
+    """
+
+    type: Literal["space:chatContext"] = "space:chatContext"
+    space_id: str
+    seq: int
+    turn: ChatMessageRow
+    messages: list[ChatMessageRow]
+    assets: list[AssetRow]
+    variants: list[VariantRow]
+    lineage: list[LineageRow]
+
+
+class GetChatContext(Request[ChatContext]):
+    type: Literal["space:getChatContext"] = "space:getChatContext"
+    subject: ClassVar[Subject] = STATE_COMMANDS
+    space_id: str
+    message_id: str
+    max_messages: int = Field(default=50, ge=0, le=500)
+    max_assets: int = Field(default=200, ge=0, le=1000)
+
+
+Query = Annotated[
+    GetSpaceState | GetEventsSince | GetAsset | GetVariant | GetChatHistory | ListApprovals | GetChatContext,
+    Field(discriminator="type"),
+]
 
 StateRequest = Annotated[
     CreateAsset
@@ -409,10 +538,18 @@ StateRequest = Annotated[
     | MarkVariantUploading
     | CompleteVariant
     | FailVariant
+    | SendChat
+    | ClearChat
+    | PostChatReply
+    | ApproveAction
+    | RejectAction
     | GetSpaceState
     | GetEventsSince
     | GetAsset
-    | GetVariant,
+    | GetVariant
+    | GetChatHistory
+    | ListApprovals
+    | GetChatContext,
     Field(discriminator="type"),
 ]
 """Everything a space-state replica answers on `fx.state.<replica>.cmd`."""

@@ -48,7 +48,7 @@ GATEWAY = ServiceTopology(
     name="gateway",
     # Presence is ephemeral: every gateway publishes its sockets' presence and hears the others'.
     publishes=(subjects.PRESENCE,),
-    subscribes=(subjects.PRESENCE, subjects.GENERATION_PROGRESS),
+    subscribes=(subjects.PRESENCE, subjects.GENERATION_PROGRESS, subjects.CHAT_DELTAS),
     # Space commands routed to their owner; signed media URLs and uploads; usage summaries.
     requests=(subjects.STATE_COMMANDS, subjects.MEDIA, subjects.BILLING),
     answers=(subjects.IDENTITY,),
@@ -75,15 +75,17 @@ SPACE_STATE = ServiceTopology(
 GENERATION = ServiceTopology(
     name="generation",
     publishes=(subjects.GENERATION_PROGRESS, subjects.USAGE_EVENTS),
-    # Completion and failure of variants go to the space's owner; media is stored through media.
-    requests=(subjects.STATE_COMMANDS, subjects.MEDIA),
+    # Completion and failure of variants go to the space's owner; media is stored through media;
+    # a space's budget is checked with billing before any provider is called.
+    requests=(subjects.STATE_COMMANDS, subjects.MEDIA, subjects.BILLING),
     consumes=(subjects.STREAM_GENERATION_JOBS,),
     reads=(subjects.KV_STATE_REPLICAS,),
 )
 
 CHAT = ServiceTopology(
     name="chat",
-    publishes=(subjects.USAGE_EVENTS,),
+    # Metered tokens, and the reply's text as it streams (core NATS, relayed to sockets by gateways).
+    publishes=(subjects.USAGE_EVENTS, subjects.CHAT_DELTAS),
     # History and tool-call proposals live in space-state.
     requests=(subjects.STATE_COMMANDS,),
     consumes=(subjects.STREAM_CHAT,),
