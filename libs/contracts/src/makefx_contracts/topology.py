@@ -78,6 +78,8 @@ GENERATION = ServiceTopology(
     # Completion and failure of variants go to the space's owner; media is stored through media;
     # a space's budget is checked with billing before any provider is called.
     requests=(subjects.STATE_COMMANDS, subjects.MEDIA, subjects.BILLING),
+    # A running job watches its space's events, so a cancel stops the provider call at once.
+    subscribes=(subjects.SPACE_EVENTS,),
     consumes=(subjects.STREAM_GENERATION_JOBS,),
     reads=(subjects.KV_STATE_REPLICAS,),
 )
