@@ -16,11 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from sqlalchemy.engine import make_url
 
 from makefx_billing.app import bootstrap
 from makefx_billing.settings import BillingSettings
@@ -29,6 +27,7 @@ from makefx_bus import Bus
 from makefx_cli.nats_server import NatsServer
 from makefx_contracts.usage import UsageKind, UsageRecorded
 from makefx_settings import ServiceSettings
+from makefx_testing.databases import postgres_database
 
 from .fake_polar import FakePolar, running_fake_polar
 
@@ -41,21 +40,8 @@ async def database_url(request: pytest.FixtureRequest) -> AsyncIterator[str | No
     if request.param == "sqlite":
         yield None
         return
-    server_url: str = request.getfixturevalue("postgres_url")
-    name = f"billing_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(server_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    try:
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        admin = await asyncpg.connect(server_url)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
+    async with postgres_database(request.getfixturevalue("postgres_url"), prefix="billing") as url:
+        yield url
 
 
 @pytest.fixture

@@ -14,12 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from sqlalchemy.engine import make_url
 
 from makefx_auth import AccessTokens
 from makefx_bus import Bus
@@ -28,6 +26,7 @@ from makefx_gateway.app import bootstrap
 from makefx_gateway.settings import GatewaySettings
 from makefx_gateway.store import SqlStore, create_engine
 from makefx_settings import ServiceSettings
+from makefx_testing.databases import postgres_database
 
 SECRET = "test-secret-that-is-long-enough-for-hs256"
 PASSWORD = "correct horse battery"
@@ -39,21 +38,8 @@ async def database_url(request: pytest.FixtureRequest) -> AsyncIterator[str | No
     if request.param == "sqlite":
         yield None
         return
-    server_url: str = request.getfixturevalue("postgres_url")
-    name = f"gw_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(server_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    try:
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        admin = await asyncpg.connect(server_url)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
+    async with postgres_database(request.getfixturevalue("postgres_url"), prefix="gw") as url:
+        yield url
 
 
 @pytest.fixture
