@@ -233,3 +233,22 @@ async def test_a_job_jetstream_refused_stays_pending_and_is_queued_by_the_next_r
     assert variant.status is VariantStatus.PROCESSING
     await world.service.publish_pending()
     assert len(await jobs_for(bus, variant.id)) == 1
+
+
+async def test_a_job_refused_before_a_crash_is_queued_when_the_space_opens_again(tmp_path: Path, bus: Bus, make_world):
+    crashed = make_world(tmp_path / "replica", BusEventPublisher(bus), jobs=FailingFirst(bus, failures=1))
+    with pytest.raises(Unavailable, match="saved but not yet queued"):
+        await crashed.apply(StartGeneration, EDITOR, name="Fox", asset_type="character", prompt="a fox")
+    [variant] = (await crashed.state()).variants
+    await crashed.spaces.close_all()  # what the replica held in memory is gone; the row stays `pending`
+
+    restarted = make_world(tmp_path / "replica", BusEventPublisher(bus), crashed.space_id, jobs=BusJobPublisher(bus))
+    [reopened] = (await restarted.state()).variants
+
+    assert reopened.id == variant.id and reopened.status is VariantStatus.PROCESSING
+    [(msg_id, job)] = await jobs_for(bus, variant.id)
+    assert msg_id == f"{variant.id}:1" and job.actor.user_id == EDITOR.user_id
+    await restarted.spaces.close_all()
+    again = make_world(tmp_path / "replica", BusEventPublisher(bus), crashed.space_id, jobs=BusJobPublisher(bus))
+    assert (await again.state()).variants == [reopened]
+    assert len(await jobs_for(bus, variant.id)) == 1

@@ -10,19 +10,29 @@ import pytest
 
 from makefx_bus import Bus
 from makefx_contracts import ErrorCode
+from makefx_contracts.chat import ChatTurn, reply_id
 from makefx_contracts.errors import NotFound, PermissionDenied, Unavailable
 from makefx_contracts.space import (
     Applied,
+    ApprovalList,
     AssetDetail,
+    ChatContext,
+    ChatHistory,
     CreateAsset,
     EventsSince,
     GetAsset,
+    GetChatContext,
+    GetChatHistory,
     GetEventsSince,
     GetSpaceState,
+    ListApprovals,
+    PostChatReply,
+    SendChat,
     SpaceSnapshot,
     SpaceStatePart,
+    ToolCall,
 )
-from makefx_contracts.subjects import STATE_COMMANDS
+from makefx_contracts.subjects import CHAT_REQUESTS, STATE_COMMANDS, STREAM_CHAT
 from makefx_settings import ServiceSettings
 from makefx_space_state.app import bootstrap
 from makefx_space_state.settings import SpaceStateSettings
@@ -93,6 +103,36 @@ async def test_queries_are_answered_with_their_reply_types(replica, client):
     ).assets == [asset]
     assert isinstance(since, EventsSince) and [event.seq for event in since.events] == [1]
     assert isinstance(detail, AssetDetail) and detail.asset == asset
+
+
+async def test_a_chat_message_queues_its_turn_and_the_chat_queries_are_answered(replica, client):
+    settings, _ = replica
+    subject = STATE_COMMANDS.fill(replica=settings.replica_id)
+    space_id = uuid.uuid4().hex
+    actor = {"user_id": "u1", "role": "editor"}
+    send = SendChat(space_id=space_id, request_id=uuid.uuid4().hex, actor=actor, content="a fox?", mode="actor")
+    asked = (await client.request(send, subject=subject)).events[0].message
+    stored = await client.js.get_last_msg(STREAM_CHAT, CHAT_REQUESTS.fill())
+    answer = PostChatReply(
+        space_id=space_id,
+        request_id=reply_id(asked.id),
+        actor=actor,
+        reply_to=asked.id,
+        message_id=reply_id(asked.id),
+        content="Shall I?",
+        tool_calls=[ToolCall(id="c1", name="tag_asset", input={"assetId": "a", "tags": ["fox"]})],
+    )
+    await client.request(answer, subject=subject)
+
+    history = await client.request(GetChatHistory(space_id=space_id), subject=subject)
+    pending = await client.request(ListApprovals(space_id=space_id), subject=subject)
+    context = await client.request(GetChatContext(space_id=space_id, message_id=answer.message_id), subject=subject)
+
+    turn = ChatTurn.model_validate_json(stored.data)
+    assert (turn.space_id, turn.message_id, stored.headers["Nats-Msg-Id"]) == (space_id, asked.id, asked.id)
+    assert isinstance(history, ChatHistory) and [m.id for m in history.messages] == [asked.id, answer.message_id]
+    assert isinstance(pending, ApprovalList) and [a.tool_call_id for a in pending.approvals] == ["c1"]
+    assert isinstance(context, ChatContext) and context.messages == [asked]
 
 
 async def test_refusals_arrive_as_typed_errors(replica, client):

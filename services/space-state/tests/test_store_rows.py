@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import warnings
 
-from makefx_contracts.rows import AssetRow, LineageRow, VariantRow
+from makefx_contracts.rows import ApprovalRow, AssetRow, ChatMessageRow, LineageRow, VariantRow
 from makefx_space_state.store.rows import (
+    APPROVAL_COLUMNS,
     ASSET_COLUMNS,
+    CHAT_MESSAGE_COLUMNS,
     LINEAGE_COLUMNS,
     VARIANT_COLUMNS,
+    build_approval,
     build_asset,
+    build_chat_message,
     build_lineage,
     build_variant,
     values_of,
@@ -54,6 +58,24 @@ def test_built_rows_equal_validated_rows_and_dump_identically():
             ),
         ),
         (build_lineage, LineageRow, LINEAGE_COLUMNS, ("l", "v1", "v2", "forked", 1, 3)),
+        (
+            build_chat_message,
+            ChatMessageRow,
+            CHAT_MESSAGE_COLUMNS,
+            ("m", "user", "actor", "hi", None, None, None, "u", 4),
+        ),
+        (
+            build_chat_message,
+            ChatMessageRow,
+            CHAT_MESSAGE_COLUMNS,
+            ("t", "tool", None, "done", None, "call-1", '{"status":"executed"}', "u", 5),
+        ),
+        (
+            build_approval,
+            ApprovalRow,
+            APPROVAL_COLUMNS,
+            ("p", "m", "call-1", "generate", "{}", "failed", None, "refused", "u", 6, "u2", 7, 7),
+        ),
     ]
     for build, model, columns, values in cases:
         built = build(values)

@@ -101,3 +101,22 @@ async def test_a_closed_store_refuses_work_as_unavailable(tmp_path):
     with pytest.raises(SpaceClosing):
         await store.state()
     assert not store.path.with_name(store.path.name + "-wal").exists()  # the last close folded the WAL in
+
+
+async def test_a_savepoint_undoes_only_what_its_block_wrote(store):
+    def work(tx) -> list[str]:
+        _create(tx, "kept")
+        with pytest.raises(ValueError), tx.savepoint():
+            tx.put_asset(AssetRow(id="undone", name="undone", type="item", created_by="u", created_at=9))
+            _create(tx, "undone too")
+            raise ValueError("refused")
+        with tx.savepoint():
+            tx.put_asset(AssetRow(id="nested-ok", name="ok", type="item", created_by="u", created_at=9))
+        _create(tx, "after")
+        return [asset.name for asset in (tx.asset("asset-1"), tx.asset("asset-2"), tx.asset("nested-ok")) if asset]
+
+    names = await store.write(work)
+
+    assert names == ["kept", "after", "ok"]
+    assert store.last_seq == 2
+    assert [asset.name for asset in (await store.state())[0]] == ["kept", "ok", "after"]

@@ -18,7 +18,7 @@ from makefx_space_state.handlers import StateHandlers
 from makefx_space_state.history import SpaceHistory
 from makefx_space_state.ownership import LeasedOwnership
 from makefx_space_state.ports import Ownership
-from makefx_space_state.publisher import BusEventPublisher, BusJobPublisher
+from makefx_space_state.publisher import BusEventPublisher, BusJobPublisher, BusTurnPublisher
 from makefx_space_state.service import SpaceService
 from makefx_space_state.settings import SpaceStateSettings
 from makefx_space_state.snapshots import SnapshotArchive
@@ -52,6 +52,7 @@ def bootstrap(settings: SpaceStateSettings, *, ownership: Ownership | None = Non
         keep_events=settings.events_keep,
         keep_request_ids_ms=int(settings.request_ids_keep_days * _DAY_MS),
         jobs=BusJobPublisher(bus),
+        turns=BusTurnPublisher(bus),
     )
     StateHandlers(service).register(bus, settings.replica_id)
     republisher = _Every(settings.publish_retry_seconds, service.publish_pending, "republish pending events")

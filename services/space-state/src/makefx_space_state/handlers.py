@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from makefx_bus import Bus
 from makefx_contracts import Message
-from makefx_contracts.space import GetAsset, GetEventsSince, GetSpaceState, GetVariant, StateRequest
+from makefx_contracts.space import (
+    GetAsset,
+    GetChatContext,
+    GetChatHistory,
+    GetEventsSince,
+    GetSpaceState,
+    GetVariant,
+    ListApprovals,
+    StateRequest,
+)
 from makefx_contracts.subjects import STATE_COMMANDS
 from makefx_space_state.service import SpaceService
 
@@ -23,6 +32,12 @@ class StateHandlers:
                 return await self.service.get_asset(request)
             case GetVariant():
                 return await self.service.get_variant(request)
+            case GetChatHistory():
+                return await self.service.get_chat_history(request)
+            case ListApprovals():
+                return await self.service.list_approvals(request)
+            case GetChatContext():
+                return await self.service.get_chat_context(request)
             case _:
                 return await self.service.apply(request)
 

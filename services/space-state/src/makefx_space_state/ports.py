@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TypeVar
 
+from makefx_contracts.chat import ChatTurn
 from makefx_contracts.events import SpaceEvent
 from makefx_contracts.generation import GenerationJob
-from makefx_contracts.rows import AssetRow, LineageRow, VariantRow
+from makefx_contracts.rows import ApprovalRow, ApprovalStatus, AssetRow, ChatMessageRow, LineageRow, VariantRow
 
 T = TypeVar("T")
 
@@ -68,6 +70,45 @@ class SpaceTx(Protocol):
     def insert_lineage(self, lineage: LineageRow) -> None: ...
 
     def sever_lineage(self, lineage_id: str) -> None: ...
+
+    def pending_variants(self) -> list[VariantRow]:
+        """Variants of live assets still `pending`: their job is not known to be queued."""
+
+    # -- chat and approvals --
+
+    def chat_message(self, message_id: str) -> ChatMessageRow | None: ...
+
+    def put_chat_message(self, message: ChatMessageRow) -> None:
+        """Insert or replace the whole row (by id)."""
+
+    def clear_chat(self) -> None:
+        """Delete every message (approvals stay; their `message_id` becomes NULL)."""
+
+    def chat_history(self, limit: int, before: int | None = None) -> list[ChatMessageRow]:
+        """The newest `limit` messages created before `before` (ms; all when None), oldest first."""
+
+    def messages_before(self, message: ChatMessageRow, limit: int) -> list[ChatMessageRow]:
+        """The newest `limit` messages stored before `message` (in conversation order), oldest first."""
+
+    def approval(self, approval_id: str) -> ApprovalRow | None: ...
+
+    def put_approval(self, approval: ApprovalRow) -> None:
+        """Insert or replace the whole row (by id)."""
+
+    def approvals(self, status: ApprovalStatus | None) -> list[ApprovalRow]:
+        """Approvals in `status` (every one when None), newest first."""
+
+    def recent_assets(self, limit: int) -> list[AssetRow]:
+        """Live assets, the most recently changed first."""
+
+    def shown_variant(self, asset: AssetRow) -> VariantRow | None:
+        """The asset's active variant, or else its newest."""
+
+    def lineage_among(self, variant_ids: Sequence[str], limit: int) -> list[LineageRow]:
+        """Unsevered links whose both ends are among `variant_ids`, newest first."""
+
+    def savepoint(self) -> AbstractContextManager[None]:
+        """A nested transaction: what the block wrote is undone if it raises (the exception propagates)."""
 
     def append_events(self, events: Sequence[SpaceEvent]) -> list[StoredEvent]:
         """Append events with consecutive seqs (each must be `last_seq() + 1` in turn)."""
@@ -147,6 +188,13 @@ class JobPublisher(Protocol):
 
     async def publish_job(self, job: GenerationJob) -> None:
         """Store one job (`Nats-Msg-Id = <variantId>:<attempt>`), returning once JetStream acknowledged it."""
+
+
+class TurnPublisher(Protocol):
+    """Queues chat turns in JetStream (`CHAT`); raises `PublishFailed` when it cannot."""
+
+    async def publish_turn(self, turn: ChatTurn) -> None:
+        """Store one turn (`Nats-Msg-Id = <messageId>`), returning once JetStream acknowledged it."""
 
 
 class Ownership(Protocol):

@@ -1,4 +1,5 @@
-"""The event publisher on the bus: each space event into JetStream `SPACE_EVENTS`, deduplicated by `<spaceId>:<seq>`."""
+"""The publishers on the bus: space events into `SPACE_EVENTS` (deduplicated by `<spaceId>:<seq>`),
+generation jobs into `GEN_JOBS` and chat turns into `CHAT` (each deduplicated by its id)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import nats.errors
 
 from makefx_bus import Bus
 from makefx_contracts import FxError
+from makefx_contracts.chat import ChatTurn
 from makefx_contracts.events import SpaceEvent
 from makefx_contracts.generation import GenerationJob
 from makefx_space_state.errors import PublishFailed
@@ -33,5 +35,18 @@ class BusJobPublisher:
     async def publish_job(self, job: GenerationJob) -> None:
         try:
             await self.bus.persist(job, msg_id=job.id)
+        except (TimeoutError, nats.errors.Error, FxError, OSError) as error:
+            raise PublishFailed(f"{type(error).__name__}: {error}") from error
+
+
+class BusTurnPublisher:
+    """`TurnPublisher` through `Bus.persist` on `fx.chat.requests`, deduplicated by the message id."""
+
+    def __init__(self, bus: Bus) -> None:
+        self.bus = bus
+
+    async def publish_turn(self, turn: ChatTurn) -> None:
+        try:
+            await self.bus.persist(turn, msg_id=turn.id)
         except (TimeoutError, nats.errors.Error, FxError, OSError) as error:
             raise PublishFailed(f"{type(error).__name__}: {error}") from error

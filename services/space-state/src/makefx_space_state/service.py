@@ -3,7 +3,9 @@
 A command runs as one transaction in the space's store: it checks the rules (`domain`),
 writes the rows, appends its events with the next seqs and records its request id with
 the reply. After the commit its events are published to JetStream, in seq order, while
-the space's lock is still held, so events of one space reach the stream in order.
+the space's lock is still held, so events of one space reach the stream in order. Then a
+command's follow-up is queued: a generation's job on `GEN_JOBS` (also for an approved tool
+call that generates), a chat message's turn on `CHAT`.
 """
 
 from __future__ import annotations
@@ -19,12 +21,17 @@ from typing import Any, TypeVar
 
 from pydantic import TypeAdapter
 
+from makefx_contracts.chat import ChatTurn, reply_id
 from makefx_contracts.errors import InvalidState, Moved, Unavailable, ValidationFailed
 from makefx_contracts.events import (
+    ApprovalCreated,
+    ApprovalUpdated,
     AssetCreated,
     AssetDeleted,
     AssetForked,
     AssetUpdated,
+    ChatCleared,
+    ChatMessagePosted,
     LineageCreated,
     LineageSevered,
     SpaceEvent,
@@ -37,7 +44,11 @@ from makefx_contracts.rows import LineageRelation, VariantRow, VariantStatus
 from makefx_contracts.space import (
     Actor,
     Applied,
+    ApprovalList,
+    ApproveAction,
     AssetDetail,
+    ChatContext,
+    ChatHistory,
     CreateAsset,
     DeleteAsset,
     DeleteVariant,
@@ -45,11 +56,15 @@ from makefx_contracts.space import (
     FailVariant,
     ForkAsset,
     GetAsset,
+    GetChatContext,
+    GetChatHistory,
     GetEventsSince,
     GetSpaceState,
     GetVariant,
+    ListApprovals,
     MarkVariantProcessing,
     Position,
+    SendChat,
     SetActiveVariant,
     SeverLineage,
     SpaceCommand,
@@ -59,9 +74,17 @@ from makefx_contracts.space import (
     UpdateAsset,
     VariantDetail,
 )
-from makefx_space_state import domain, generation, uploads
+from makefx_space_state import chat, domain, generation, uploads
 from makefx_space_state.errors import PublishFailed, SpaceClosing
-from makefx_space_state.ports import EventPublisher, JobPublisher, SnapshotFile, SpaceFiles, SpaceTx, StoredEvent
+from makefx_space_state.ports import (
+    EventPublisher,
+    JobPublisher,
+    SnapshotFile,
+    SpaceFiles,
+    SpaceTx,
+    StoredEvent,
+    TurnPublisher,
+)
 from makefx_space_state.spaces import OpenSpace, OpenSpaces
 from makefx_space_state.state_parts import StateParts
 
@@ -104,6 +127,14 @@ class _Emitter:
         event = event_type(seq=self._seq, **self._base, **fields)
         self.events.append(event)
         return event
+
+    def mark(self) -> int:
+        """How many events so far: `rewind` to it drops those emitted since (their writes were rolled back)."""
+        return len(self.events)
+
+    def rewind(self, mark: int) -> None:
+        self._seq -= len(self.events) - mark
+        del self.events[mark:]
 
 
 NewId = Callable[[], str]
@@ -233,6 +264,15 @@ def _sever_lineage(tx: SpaceTx, command: SeverLineage, out: _Emitter, now: int, 
     out.emit(LineageSevered, lineage_id=lineage.id)
 
 
+def _run(tx: SpaceTx, command: SpaceCommand, out: _Emitter, now: int, ids: NewId) -> None:
+    """Check and write one command's changes inside the current transaction, emitting its events to `out`."""
+    try:
+        run = _COMMANDS[type(command)]
+    except KeyError:
+        raise ValidationFailed(f"{command.type} is not a space command", details={"type": command.type}) from None
+    run(tx, command, out, now, ids)
+
+
 _COMMANDS: dict[type[SpaceCommand], Callable[..., None]] = {
     CreateAsset: _create_asset,
     UpdateAsset: _update_asset,
@@ -244,7 +284,12 @@ _COMMANDS: dict[type[SpaceCommand], Callable[..., None]] = {
     SeverLineage: _sever_lineage,
     **generation.COMMANDS,
     **uploads.COMMANDS,
+    # An approved tool call runs through this same table, as the approver, in the approval's transaction.
+    **chat.commands(_run),
 }
+
+_ENQUEUING = (*generation.ENQUEUING, ApproveAction)
+"""Commands after which the owner publishes the job of a `pending` variant they made (an approval may run one)."""
 
 
 def apply_in_transaction(tx: SpaceTx, *, command: SpaceCommand, now: int, ids: NewId) -> Applied:
@@ -252,12 +297,8 @@ def apply_in_transaction(tx: SpaceTx, *, command: SpaceCommand, now: int, ids: N
     recorded = tx.applied_reply(command.request_id)
     if recorded is not None:
         return Applied.model_validate_json(recorded).model_copy(update={"duplicate": True})
-    try:
-        run = _COMMANDS[type(command)]
-    except KeyError:
-        raise ValidationFailed(f"{command.type} is not a space command", details={"type": command.type}) from None
     out = _Emitter(tx, command, now)
-    run(tx, command, out, now, ids)
+    _run(tx, command, out, now, ids)
     stored = tx.append_events(out.events)
     applied = Applied(space_id=tx.space_id, seq=tx.last_seq(), events=out.events)
     seqs = (out.events[0].seq, out.events[-1].seq) if out.events else (None, None)
@@ -296,6 +337,12 @@ def _replay_rows(tx: SpaceTx, event: SpaceEvent) -> None:
             tx.insert_lineage(event.lineage)
         case LineageSevered():
             tx.sever_lineage(event.lineage_id)
+        case ChatMessagePosted(message=message):
+            tx.put_chat_message(message)
+        case ChatCleared():
+            tx.clear_chat()
+        case ApprovalCreated(approval=approval) | ApprovalUpdated(approval=approval):
+            tx.put_approval(approval)
 
 
 def replay_in_transaction(tx: SpaceTx, *, events: Sequence[SpaceEvent]) -> int:
@@ -350,13 +397,16 @@ class SpaceService:
         clock: Callable[[], int] = now_ms,
         ids: NewId = new_id,
         jobs: JobPublisher | None = None,
+        turns: TurnPublisher | None = None,
     ) -> None:
         self.spaces = spaces
         self.publisher = publisher
         self.jobs = jobs
-        # Jobs committed but refused by JetStream: retried with the unpublished events (lost on a crash:
-        # the variant then stays `pending` until cancelled or its request is sent again).
-        self._unqueued: dict[tuple[str, str], tuple[SpaceCommand, str]] = {}
+        self.turns = turns
+        # Jobs committed but refused by JetStream, with who asked: the republisher's hint of where to look.
+        # The durable record is the variant itself, `pending` until its job is queued; a space opening
+        # queues the jobs of all its `pending` variants, so a crash loses none (`_requeue`).
+        self._unqueued: dict[tuple[str, str], Actor] = {}
         self.files = files
         self.keep_events = keep_events
         self.keep_request_ids_ms = keep_request_ids_ms
@@ -385,9 +435,44 @@ class SpaceService:
                         "the change is saved but not yet replicated: retry with the same requestId",
                         details={"spaceId": command.space_id, "seq": applied.seq},
                     )
-                if self.jobs is not None and isinstance(command, generation.ENQUEUING):
+                if self.jobs is not None and isinstance(command, _ENQUEUING):
                     applied = await self._enqueue(space, command, applied)
+                if self.turns is not None and isinstance(command, SendChat):
+                    await self._queue_turn(space, command, applied)
                 return applied
+
+    async def _queue_turn(self, space: OpenSpace, command: SendChat, applied: Applied) -> None:
+        """After the commit: queue the message's `ChatTurn` on `CHAT` (`Nats-Msg-Id` = the message id).
+
+        Runs for a duplicate request too, unless the message was answered or cleared since:
+        JetStream drops a turn it already holds, so a client retrying after a refused publish
+        (it heard `UNAVAILABLE`) gets its message answered, once.
+        """
+        assert self.turns is not None
+        posted = next((event.message for event in applied.events if isinstance(event, ChatMessagePosted)), None)
+        if posted is None:
+            return
+        if applied.duplicate:
+
+            def settled(tx: SpaceTx) -> bool:
+                return tx.chat_message(posted.id) is None or tx.chat_message(reply_id(posted.id)) is not None
+
+            if await space.store.write(settled):
+                return
+        turn = ChatTurn(
+            space_id=space.space_id,
+            message_id=posted.id,
+            mode=posted.mode or command.mode,
+            actor=command.actor,
+            at=posted.created_at,
+        )
+        try:
+            await self.turns.publish_turn(turn)
+        except PublishFailed as error:
+            raise Unavailable(
+                "your message is saved but the bot was not asked yet: retry with the same requestId",
+                details={"messageId": posted.id, "reason": str(error)},
+            ) from error
 
     async def _enqueue(self, space: OpenSpace, command: SpaceCommand, applied: Applied) -> Applied:
         """After the commit: publish the placeholder's job (`Nats-Msg-Id = <variantId>:<attempt>`), then mark it
@@ -416,9 +501,9 @@ class SpaceService:
             ):
                 return applied  # already queued and running, finished, retried or deleted
         try:
-            marked = await self._queue_job(space, command, variant)
+            marked = await self._queue_job(space, command.actor, variant)
         except PublishFailed as error:
-            self._unqueued[(space.space_id, variant.id)] = (command, variant.id)
+            self._unqueued[(space.space_id, variant.id)] = command.actor
             raise Unavailable(
                 f"the generation of variant {variant.id} is saved but not yet queued; it will be queued shortly",
                 details={"variantId": variant.id, "reason": str(error)},
@@ -428,16 +513,16 @@ class SpaceService:
         events = applied.events + marked.events
         return applied.model_copy(update={"seq": max(applied.seq, marked.seq), "events": events})
 
-    async def _queue_job(self, space: OpenSpace, command: SpaceCommand, variant: VariantRow) -> Applied:
+    async def _queue_job(self, space: OpenSpace, actor: Actor, variant: VariantRow) -> Applied:
         """Publish the variant's current job, then mark it processing (a no-op once it moved on); the marking."""
         assert self.jobs is not None
-        job = generation.job_for(space.space_id, variant, command.actor)
+        job = generation.job_for(space.space_id, variant, actor)
         await self.jobs.publish_job(job)
         self._unqueued.pop((space.space_id, variant.id), None)
         follow = MarkVariantProcessing(
             space_id=space.space_id,
             request_id=f"{job.id}:processing",
-            actor=command.actor,
+            actor=actor,
             variant_id=variant.id,
             attempt=job.attempt,
         )
@@ -448,21 +533,41 @@ class SpaceService:
         return marked
 
     async def _requeue(self, space: OpenSpace) -> int:
-        """Queue again the jobs of this space JetStream refused, if their variant still waits for them."""
+        """Queue the jobs of every `pending` variant of the space; how many were queued.
+
+        A variant is `pending` from its commit until its job is in `GEN_JOBS` (then it is marked
+        `processing`), so the rows are the durable list of jobs not known to be queued: after a
+        refused publish, and after a crash between a commit and its job, which this runs for
+        when the space opens. A job queued already but not yet marked is dropped by JetStream's
+        deduplication (`<variantId>:<attempt>`, an hour). The job runs for whoever asked when
+        this replica still knows it, else for the variant's creator.
+        """
+        if self.jobs is None:
+            return 0
+        space_id = space.space_id
+        waiting = await space.store.write(lambda tx: tx.pending_variants())
+        for key in [key for key in self._unqueued if key[0] == space_id]:
+            if all(variant.id != key[1] for variant in waiting):
+                self._unqueued.pop(key, None)  # cancelled, deleted or queued meanwhile
+        creator = {variant.id: Actor(user_id=variant.created_by, role=Role.EDITOR) for variant in waiting}
+        if space.store.published_seq < space.store.last_seq:
+            # Their events are not all in SPACE_EVENTS yet, and a job must not name a variant another
+            # replica could not know: they wait for the next round, after the events.
+            for variant in waiting:
+                self._unqueued.setdefault((space_id, variant.id), creator[variant.id])
+            return 0
         queued = 0
-        for (space_id, variant_id), (command, _) in list(self._unqueued.items()):
-            if space_id != space.space_id:
-                continue
-            variant = await space.store.write(lambda tx, variant_id=variant_id: tx.variant(variant_id))
-            if variant is None or variant.status is not VariantStatus.PENDING:
-                self._unqueued.pop((space_id, variant_id), None)
-                continue
+        for variant in waiting:
+            actor = self._unqueued.get((space_id, variant.id)) or creator[variant.id]
             try:
-                await self._queue_job(space, command, variant)
+                await self._queue_job(space, actor, variant)
             except PublishFailed as error:
-                log.warning("space %s: the job of variant %s is still not queued: %s", space_id, variant_id, error)
+                self._unqueued[(space_id, variant.id)] = actor
+                log.warning("space %s: the job of variant %s is still not queued: %s", space_id, variant.id, error)
                 return queued
             queued += 1
+        if queued:
+            log.info("space %s: queued %d jobs of pending variants", space_id, queued)
         return queued
 
     async def expire_uploads(self, max_age_ms: int) -> list[tuple[str, str]]:
@@ -529,6 +634,24 @@ class SpaceService:
         asset = domain.live_asset(asset, query.asset_id)
         return AssetDetail(space_id=query.space_id, seq=seq, asset=asset, variants=variants, lineage=lineage)
 
+    async def get_chat_history(self, query: GetChatHistory) -> ChatHistory:
+        work = functools.partial(chat.history, limit=query.limit, before=query.before)
+        async with self.spaces.use(query.space_id) as space:
+            await self._ready(space)
+            messages = await space.store.write(work)
+        return ChatHistory(space_id=query.space_id, messages=messages)
+
+    async def list_approvals(self, query: ListApprovals) -> ApprovalList:
+        async with self.spaces.use(query.space_id) as space:
+            await self._ready(space)
+            approvals = await space.store.write(functools.partial(chat.approval_list, status=query.status))
+        return ApprovalList(space_id=query.space_id, approvals=approvals)
+
+    async def get_chat_context(self, query: GetChatContext) -> ChatContext:
+        async with self.spaces.use(query.space_id) as space:
+            await self._ready(space)
+            return await space.store.write(functools.partial(chat.context, query=query))
+
     async def get_variant(self, query: GetVariant) -> VariantDetail:
         def read(tx: SpaceTx) -> VariantRow:
             variant = tx.variant(query.variant_id)
@@ -578,7 +701,8 @@ class SpaceService:
     # -- publication ---------------------------------------------------------------------
 
     async def publish_pending(self) -> int:
-        """Publish events committed but not yet in JetStream, for every open space; returns how many."""
+        """Publish events committed but not yet in JetStream, then queue the jobs it refused, for every open
+        space; returns how many events."""
         published = 0
         for space_id in self.spaces.open_space_ids:
             space = self.spaces.get(space_id)
@@ -654,4 +778,5 @@ class SpaceService:
                 keep_events=self.keep_events, requests_before=self._clock() - self.keep_request_ids_ms
             )
             await self._publish_pending(space)
+            await self._requeue(space)
             space.caught_up = True

@@ -13,27 +13,52 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from makefx_contracts.rows import AssetRow, LineageRelation, LineageRow, MediaKind, VariantRow, VariantStatus
+from makefx_contracts.rows import (
+    ApprovalRow,
+    ApprovalStatus,
+    AssetRow,
+    ChatMessageRow,
+    ChatMode,
+    ChatRole,
+    LineageRelation,
+    LineageRow,
+    MediaKind,
+    VariantRow,
+    VariantStatus,
+)
 
 M = TypeVar("M", bound=BaseModel)
 
 ASSET_COLUMNS: tuple[str, ...] = tuple(AssetRow.model_fields)
 VARIANT_COLUMNS: tuple[str, ...] = tuple(VariantRow.model_fields)
 LINEAGE_COLUMNS: tuple[str, ...] = tuple(LineageRow.model_fields)
+CHAT_MESSAGE_COLUMNS: tuple[str, ...] = tuple(ChatMessageRow.model_fields)
+APPROVAL_COLUMNS: tuple[str, ...] = tuple(ApprovalRow.model_fields)
 
-_ENUMS: dict[str, dict[Any, Any]] = {
+Enums = dict[str, dict[Any, Any]]
+
+_ENUMS: Enums = {
     "media_kind": {kind.value: kind for kind in MediaKind},
     "status": {status.value: status for status in VariantStatus},
     "relation_type": {relation.value: relation for relation in LineageRelation},
 }
+_CHAT_ENUMS: Enums = {
+    "role": {role.value: role for role in ChatRole},
+    "mode": {None: None, **{mode.value: mode for mode in ChatMode}},  # NULL on tool outcomes
+}
+_APPROVAL_ENUMS: Enums = {"status": {status.value: status for status in ApprovalStatus}}
 
 _set = object.__setattr__
 
 
-def row_builder(model: type[M], columns: tuple[str, ...]) -> Callable[[tuple[Any, ...]], M]:
-    """A function turning a tuple selected in `columns` order into a `model` instance."""
+def row_builder(model: type[M], columns: tuple[str, ...], enums: Enums = _ENUMS) -> Callable[[tuple[Any, ...]], M]:
+    """A function turning a tuple selected in `columns` order into a `model` instance.
+
+    `enums` maps each enum column to its members by value (the same column name means a
+    different enum in different tables: `status`).
+    """
     fields_set = frozenset(columns)
-    conversions = [(name, _ENUMS[name]) for name in columns if name in _ENUMS]
+    conversions = [(name, enums[name]) for name in columns if name in enums]
     new = object.__new__
 
     def build(values: tuple[Any, ...]) -> M:
@@ -53,6 +78,8 @@ def row_builder(model: type[M], columns: tuple[str, ...]) -> Callable[[tuple[Any
 build_asset = row_builder(AssetRow, ASSET_COLUMNS)
 build_variant = row_builder(VariantRow, VARIANT_COLUMNS)
 build_lineage = row_builder(LineageRow, LINEAGE_COLUMNS)
+build_chat_message = row_builder(ChatMessageRow, CHAT_MESSAGE_COLUMNS, _CHAT_ENUMS)
+build_approval = row_builder(ApprovalRow, APPROVAL_COLUMNS, _APPROVAL_ENUMS)
 
 
 def build_all(build: Callable[[tuple[Any, ...]], M], rows: Iterable[tuple[Any, ...]]) -> list[M]:

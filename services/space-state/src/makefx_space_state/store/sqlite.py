@@ -3,26 +3,31 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any, TypeVar
 
 from makefx_contracts.errors import InvalidState, ValidationFailed
 from makefx_contracts.events import SpaceEvent
-from makefx_contracts.rows import AssetRow, LineageRow, VariantRow
+from makefx_contracts.rows import ApprovalRow, ApprovalStatus, AssetRow, ChatMessageRow, LineageRow, VariantRow
 from makefx_space_state.errors import SpaceClosing
 from makefx_space_state.ports import SpaceTx, StoredEvent
 from makefx_space_state.store import schema
 from makefx_space_state.store.rows import (
+    APPROVAL_COLUMNS,
     ASSET_COLUMNS,
+    CHAT_MESSAGE_COLUMNS,
     LINEAGE_COLUMNS,
     VARIANT_COLUMNS,
     build_all,
+    build_approval,
     build_asset,
+    build_chat_message,
     build_lineage,
     build_variant,
     values_of,
@@ -53,6 +58,11 @@ _VARIANT_SELECT = f"SELECT {', '.join(VARIANT_COLUMNS)} FROM variants"
 _LINEAGE_SELECT = f"SELECT {', '.join(LINEAGE_COLUMNS)} FROM lineage"
 _PUT_ASSET = _upsert("assets", ASSET_COLUMNS)
 _PUT_VARIANT = _upsert("variants", VARIANT_COLUMNS)
+_CHAT_SELECT = f"SELECT {', '.join(CHAT_MESSAGE_COLUMNS)} FROM chat_messages"
+_APPROVAL_SELECT = f"SELECT {', '.join(APPROVAL_COLUMNS)} FROM approvals"
+_PUT_CHAT_MESSAGE = _upsert("chat_messages", CHAT_MESSAGE_COLUMNS)  # an upsert keeps the rowid: the order stays
+_PUT_APPROVAL = _upsert("approvals", APPROVAL_COLUMNS)
+_NEWEST_FIRST = "ORDER BY created_at DESC, rowid DESC"
 _SAVE_PUBLISHED_SEQ = (
     "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
 )
@@ -385,6 +395,7 @@ class _Transaction:
         self.space_id = store.space_id
         self.seq = store.last_seq
         self._db = connection
+        self._savepoints = 0
 
     def last_seq(self) -> int:
         return self.seq
@@ -450,6 +461,93 @@ class _Transaction:
 
     def sever_lineage(self, lineage_id: str) -> None:
         self._db.execute("UPDATE lineage SET severed = 1 WHERE id = ? AND severed = 0", (lineage_id,))
+
+    def pending_variants(self) -> list[VariantRow]:
+        rows = self._db.execute(
+            f"SELECT {', '.join('v.' + name for name in VARIANT_COLUMNS)} {_LIVE_VARIANTS} AND v.status = 'pending'"
+            " ORDER BY v.created_at, v.rowid"
+        )
+        return build_all(build_variant, rows.fetchall())
+
+    # -- chat and approvals --
+
+    def chat_message(self, message_id: str) -> ChatMessageRow | None:
+        found = self._db.execute(f"{_CHAT_SELECT} WHERE id = ?", (message_id,)).fetchone()
+        return build_chat_message(found) if found else None
+
+    def put_chat_message(self, message: ChatMessageRow) -> None:
+        self._db.execute(_PUT_CHAT_MESSAGE, values_of(message, CHAT_MESSAGE_COLUMNS))
+
+    def clear_chat(self) -> None:
+        self._db.execute("DELETE FROM chat_messages")
+
+    def chat_history(self, limit: int, before: int | None = None) -> list[ChatMessageRow]:
+        if before is None:
+            rows = self._db.execute(f"{_CHAT_SELECT} {_NEWEST_FIRST} LIMIT ?", (limit,))
+        else:
+            rows = self._db.execute(f"{_CHAT_SELECT} WHERE created_at < ? {_NEWEST_FIRST} LIMIT ?", (before, limit))
+        return build_all(build_chat_message, reversed(rows.fetchall()))
+
+    def messages_before(self, message: ChatMessageRow, limit: int) -> list[ChatMessageRow]:
+        # Conversation order is (created_at, rowid): messages of one millisecond stay in insertion order.
+        rows = self._db.execute(
+            f"{_CHAT_SELECT} WHERE (created_at, rowid) < (SELECT created_at, rowid FROM chat_messages WHERE id = ?)"
+            f" {_NEWEST_FIRST} LIMIT ?",
+            (message.id, limit),
+        )
+        return build_all(build_chat_message, reversed(rows.fetchall()))
+
+    def approval(self, approval_id: str) -> ApprovalRow | None:
+        found = self._db.execute(f"{_APPROVAL_SELECT} WHERE id = ?", (approval_id,)).fetchone()
+        return build_approval(found) if found else None
+
+    def put_approval(self, approval: ApprovalRow) -> None:
+        self._db.execute(_PUT_APPROVAL, values_of(approval, APPROVAL_COLUMNS))
+
+    def approvals(self, status: ApprovalStatus | None) -> list[ApprovalRow]:
+        if status is None:
+            rows = self._db.execute(f"{_APPROVAL_SELECT} {_NEWEST_FIRST}")
+        else:
+            rows = self._db.execute(f"{_APPROVAL_SELECT} WHERE status = ? {_NEWEST_FIRST}", (status.value,))
+        return build_all(build_approval, rows.fetchall())
+
+    def recent_assets(self, limit: int) -> list[AssetRow]:
+        rows = self._db.execute(
+            f"{_ASSET_SELECT} WHERE deleted_at IS NULL ORDER BY coalesce(updated_at, created_at) DESC, rowid DESC"
+            " LIMIT ?",
+            (limit,),
+        )
+        return build_all(build_asset, rows.fetchall())
+
+    def shown_variant(self, asset: AssetRow) -> VariantRow | None:
+        found = self._db.execute(
+            f"{_VARIANT_SELECT} WHERE asset_id = ? ORDER BY id = ? DESC, created_at DESC, rowid DESC LIMIT 1",
+            (asset.id, asset.active_variant_id or ""),
+        ).fetchone()
+        return build_variant(found) if found else None
+
+    def lineage_among(self, variant_ids: Sequence[str], limit: int) -> list[LineageRow]:
+        ids = json.dumps(list(variant_ids))
+        rows = self._db.execute(
+            f"{_LINEAGE_SELECT} WHERE severed = 0 AND parent_variant_id IN (SELECT value FROM json_each(?))"
+            f" AND child_variant_id IN (SELECT value FROM json_each(?)) {_NEWEST_FIRST} LIMIT ?",
+            (ids, ids, limit),
+        )
+        return build_all(build_lineage, rows.fetchall())
+
+    @contextlib.contextmanager
+    def savepoint(self) -> Iterator[None]:
+        self._savepoints += 1
+        name, seq = f"nested_{self._savepoints}", self.seq
+        self._db.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            self._db.execute(f"ROLLBACK TO {name}")
+            self._db.execute(f"RELEASE {name}")
+            self.seq = seq
+            raise
+        self._db.execute(f"RELEASE {name}")
 
     def append_events(self, events: Sequence[SpaceEvent]) -> list[StoredEvent]:
         stored: list[StoredEvent] = []
