@@ -8,6 +8,7 @@ example `npm --prefix frontend run dev` in front of `makefx dev`) instead of sta
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import re
@@ -24,7 +25,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, Playwright, expect, sync_playwright
 
 from makefx_cli.nats_server import free_port
 
@@ -56,12 +57,15 @@ def chromium_path() -> str:
 
 
 class Product:
-    """One `makefx dev` on free ports with its data in a temporary folder; its output is kept for failures."""
+    """One `makefx dev` on free ports with its data in a temporary folder; its output is kept for failures.
 
-    def __init__(self, data_dir: Path) -> None:
+    `env` adds settings for this product's services (a provider's key and base URL).
+    """
+
+    def __init__(self, data_dir: Path, env: dict[str, str] | None = None) -> None:
         self.http_port = free_port()
-        env = dict(os.environ)
-        env.update(
+        environment = dict(os.environ)
+        environment.update(
             MAKEFX_DATA_DIR=str(data_dir),
             MAKEFX_HTTP_PORT=str(self.http_port),
             MAKEFX_NATS_PORT=str(free_port()),
@@ -69,8 +73,9 @@ class Product:
             MAKEFX_ARGON2_TIME_COST="1",
             MAKEFX_ARGON2_MEMORY_COST_KIB="8192",
         )
+        environment.update(env or {})
         self.process = subprocess.Popen(
-            [MAKEFX, "dev"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT
+            [MAKEFX, "dev"], env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT
         )
         self.lines: queue.Queue[str | None] = queue.Queue()
         self.seen: list[str] = []
@@ -119,16 +124,12 @@ def serves_the_app(url: str) -> bool:
     return all(page.status_code == 200 and '<div id="root">' in page.text for page in pages)
 
 
-@pytest.fixture(scope="session")
-def product_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The product's one URL: the app and its API."""
-    given = os.environ.get("MAKEFX_E2E_URL")
-    if given:
-        yield given.rstrip("/")
-        return
+@contextlib.contextmanager
+def running_product(data_dir: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+    """Starts the product, yields its URL once it serves the app, and stops it afterwards."""
     if not (DIST / "index.html").exists():
         pytest.fail("frontend/dist is not built: run `npm --prefix frontend run build` (`make setup` does)")
-    product = Product(tmp_path_factory.mktemp("product") / "data")
+    product = Product(data_dir, env)
     try:
         product.wait_until_running()
         if not serves_the_app(product.url):
@@ -136,6 +137,17 @@ def product_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield product.url
     finally:
         product.stop()
+
+
+@pytest.fixture(scope="session")
+def product_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The product's one URL: the app and its API."""
+    given = os.environ.get("MAKEFX_E2E_URL")
+    if given:
+        yield given.rstrip("/")
+        return
+    with running_product(tmp_path_factory.mktemp("product") / "data") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -206,3 +218,137 @@ def space_id_of(page: Page) -> str:
     match = re.search(r"/spaces/([^/?#]+)", page.url)
     assert match, page.url
     return match.group(1)
+
+
+# -- what a person does in the app, shared by the tests ---------------------------------------
+
+
+def sign_up(person: Person) -> None:
+    page = person.page
+    page.goto("/signup")
+    page.get_by_label("Name").fill(person.name)
+    page.get_by_label("Email").fill(person.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign up").click()
+    expect(page).to_have_url(re.compile(r"/spaces$"))
+    expect(page.get_by_test_id("user-name")).to_have_text(person.name)
+
+
+def log_in(person: Person, then: str = "/spaces") -> None:
+    page = person.page
+    page.goto(f"/login?next={then}")
+    page.get_by_label("Email").fill(person.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_test_id("user-name")).to_have_text(person.name)
+
+
+def create_space(person: Person, name: str) -> str:
+    page = person.page
+    page.get_by_label("Space name").fill(name)
+    page.get_by_role("button", name="Create space").click()
+    expect(page.get_by_role("heading", name=name)).to_be_visible()
+    expect(page.get_by_test_id("connection")).to_have_attribute("data-status", "open")
+    return space_id_of(page)
+
+
+def create_asset(page: Page, name: str) -> None:
+    page.get_by_label("Asset name", exact=True).fill(name)
+    page.get_by_role("button", name="Create asset").click()
+    expect(card(page, name)).to_be_visible()
+
+
+def card(page: Page, name: str) -> Locator:
+    return page.locator(f'[data-testid="asset-card"][data-asset-name="{name}"]')
+
+
+def drag(page: Page, name: str, dx: int, dy: int) -> tuple[int, int]:
+    """Drags a card by (dx, dy) with the mouse; returns where it should land."""
+    target = card(page, name)
+    x, y = int(target.get_attribute("data-x") or 0), int(target.get_attribute("data-y") or 0)
+    box = target.bounding_box()
+    assert box is not None
+    start_x, start_y = box["x"] + box["width"] / 2, box["y"] + 30
+    page.mouse.move(start_x, start_y)
+    page.mouse.down()
+    page.mouse.move(start_x + dx, start_y + dy, steps=12)
+    page.mouse.up()
+    return x + dx, y + dy
+
+
+def add_member(api: httpx.Client, owner: Person, space_id: str, member: Person, role: str) -> None:
+    """`owner` (signed in on their page) adds `member` to the space, over the API."""
+    token = owner.page.evaluate("JSON.parse(localStorage.getItem('makefx.session')).accessToken")
+    added = api.post(
+        f"/api/spaces/{space_id}/members",
+        json={"email": member.email, "role": role},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert added.status_code == 201, added.text
+
+
+def open_space(person: Person, space_id: str) -> None:
+    log_in(person, then=f"/spaces/{space_id}")
+    expect(person.page.get_by_test_id("connection")).to_have_attribute("data-status", "open")
+
+
+def generate(page: Page, *, name: str, prompt: str) -> Locator:
+    """Fills the Generate form for an image and sends it; returns the form."""
+    if not page.get_by_role("form", name="Generate").is_visible():
+        page.get_by_role("button", name="Generate…").click()
+    form = page.get_by_role("form", name="Generate")
+    form.get_by_label("Name").fill(name)
+    form.get_by_label("Prompt").fill(prompt)
+    form.get_by_role("button", name="Generate image").click()
+    return form
+
+
+def wait_until_picture_loads(page: Page, picture: Locator, timeout: float = 60_000) -> None:
+    """The <img> has its bytes: the gateway served a real picture, not just a URL."""
+    expect(picture).to_have_attribute("data-status", "completed", timeout=timeout)
+    page.wait_for_function(
+        "(img) => img.complete && img.naturalWidth > 0", arg=picture.element_handle(), timeout=timeout
+    )
+
+
+def record_card_statuses(page: Page) -> None:
+    """From now on, the page notes every status each card's preview shows, in order (window.__statuses)."""
+    page.evaluate(
+        """() => {
+            window.__statuses = {};
+            const record = () => document.querySelectorAll('[data-testid="asset-card"]').forEach((card) => {
+                const status = card.querySelector('.card-preview')?.dataset.status ?? 'none';
+                const seen = (window.__statuses[card.dataset.assetName] ||= []);
+                if (seen[seen.length - 1] !== status) seen.push(status);
+            });
+            new MutationObserver(record).observe(document.body, {
+                subtree: true, childList: true, attributes: true, attributeFilter: ['data-status'],
+            });
+            record();
+        }"""
+    )
+
+
+def card_statuses(page: Page, name: str) -> list[str]:
+    return page.evaluate("(name) => window.__statuses[name] ?? []", name)
+
+
+def png_file(path: Path, size: tuple[int, int] = (96, 64), color: tuple[int, int, int] = (220, 90, 30)) -> Path:
+    from PIL import Image
+
+    Image.new("RGB", size, color).save(path, format="PNG")
+    return path
+
+
+def drop_file(page: Page, target: str, path: Path, content_type: str) -> None:
+    """Drops a file from the computer onto `target` (a selector), as a drag from the desktop does."""
+    transfer = page.evaluate_handle(
+        """([bytes, name, type]) => {
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([new Uint8Array(bytes)], name, { type }));
+            return transfer;
+        }""",
+        [list(path.read_bytes()), path.name, content_type],
+    )
+    for kind in ("dragenter", "dragover", "drop"):
+        page.dispatch_event(target, kind, {"dataTransfer": transfer})

@@ -10,65 +10,12 @@ import httpx
 import pytest
 from playwright.sync_api import Page, WebSocketRoute, expect
 
-from tests.e2e.conftest import PASSWORD, Person, register, space_id_of
+from tests.e2e.conftest import Person, card, create_asset, create_space, drag, log_in, register, sign_up
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 SOCKET = re.compile(r"/api/spaces/[^/]+/ws")
 People = Callable[[str], Person]
-
-
-def sign_up(person: Person) -> None:
-    page = person.page
-    page.goto("/signup")
-    page.get_by_label("Name").fill(person.name)
-    page.get_by_label("Email").fill(person.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign up").click()
-    expect(page).to_have_url(re.compile(r"/spaces$"))
-    expect(page.get_by_test_id("user-name")).to_have_text(person.name)
-
-
-def log_in(person: Person, then: str = "/spaces") -> None:
-    page = person.page
-    page.goto(f"/login?next={then}")
-    page.get_by_label("Email").fill(person.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_test_id("user-name")).to_have_text(person.name)
-
-
-def create_space(person: Person, name: str) -> str:
-    page = person.page
-    page.get_by_label("Space name").fill(name)
-    page.get_by_role("button", name="Create space").click()
-    expect(page.get_by_role("heading", name=name)).to_be_visible()
-    expect(page.get_by_test_id("connection")).to_have_attribute("data-status", "open")
-    return space_id_of(page)
-
-
-def create_asset(page: Page, name: str) -> None:
-    page.get_by_label("Asset name", exact=True).fill(name)
-    page.get_by_role("button", name="Create asset").click()
-    expect(card(page, name)).to_be_visible()
-
-
-def card(page: Page, name: str):
-    return page.locator(f'[data-testid="asset-card"][data-asset-name="{name}"]')
-
-
-def drag(page: Page, name: str, dx: int, dy: int) -> tuple[int, int]:
-    """Drags a card by (dx, dy) with the mouse; returns where it should land."""
-    target = card(page, name)
-    x, y = int(target.get_attribute("data-x") or 0), int(target.get_attribute("data-y") or 0)
-    box = target.bounding_box()
-    assert box is not None
-    start_x, start_y = box["x"] + box["width"] / 2, box["y"] + 30
-    page.mouse.move(start_x, start_y)
-    page.mouse.down()
-    page.mouse.move(start_x + dx, start_y + dy, steps=12)
-    page.mouse.up()
-    return x + dx, y + dy
 
 
 def mark_page(page: Page) -> None:
@@ -187,6 +134,13 @@ def test_a_viewer_sees_the_space_but_cannot_change_it(people: People, api: httpx
     )
     assert added.status_code == 201, added.text
 
+    # Ada asks the assistant, in actor mode, for a change: it waits for an editor's approval.
+    chat = ada.page.get_by_test_id("chat")
+    chat.get_by_role("radio", name="actor").check()
+    chat.get_by_role("textbox", name="Message").fill("generate an image of a red fox")
+    chat.get_by_role("button", name="Send").click()
+    expect(ada.page.get_by_test_id("approval").get_by_role("button", name="Approve")).to_be_visible(timeout=30_000)
+
     log_in(vera, then=f"/spaces/{space_id}")
     page = vera.page
     expect(page.get_by_test_id("connection")).to_have_attribute("data-status", "open")
@@ -194,6 +148,15 @@ def test_a_viewer_sees_the_space_but_cannot_change_it(people: People, api: httpx
     expect(page.locator(".space-header .role")).to_have_text("viewer")
     expect(page.get_by_role("button", name="Create asset")).to_be_disabled()
     expect(page.get_by_label("Asset name", exact=True)).to_be_disabled()
+
+    # She reads the conversation and sees the proposal, but cannot decide it, generate, upload or chat.
+    proposal = page.get_by_test_id("approval")
+    expect(proposal).to_have_attribute("data-status", "pending")
+    expect(proposal.get_by_role("button", name="Approve")).to_have_count(0)
+    expect(proposal.get_by_role("button", name="Reject")).to_have_count(0)
+    expect(page.get_by_role("button", name=re.compile(r"^Generate"))).to_have_count(0)
+    expect(page.get_by_role("button", name="Upload…")).to_have_count(0)
+    expect(page.get_by_test_id("chat").get_by_role("button", name="Send")).to_have_count(0)
 
     # Dragging does nothing for a viewer.
     before = card(page, "Statue").get_attribute("data-x")

@@ -1,6 +1,8 @@
 // What the user does in a space, turned into socket messages, with optimistic moves and error notices.
-import type { MediaKind, Position } from "@proto/messages";
+import type { ChatMode, MediaKind, Position } from "@proto/messages";
 import type { AssetActions } from "../features/assets/actions";
+import type { ChatActions } from "../features/chat/components/ChatPanel";
+import type { GenerateOrder } from "../features/generation/components/GenerateForm";
 import { describeError } from "../lib/errors";
 import type { Outgoing, SpaceSocket } from "../lib/socket";
 import type { AppStore } from "./store";
@@ -11,6 +13,10 @@ export interface SpaceCommands {
   assetActions(assetId: string): AssetActions;
   /** tells the others what this user is looking at */
   viewing(assetId: string | null): void;
+  generate(order: GenerateOrder, position: Position): Promise<void>;
+  chatActions: ChatActions;
+  /** reads the conversation and the pending approvals into the store (on every (re)connect) */
+  loadChat(): Promise<void>;
 }
 
 export function spaceCommands(socket: SpaceSocket, store: AppStore): SpaceCommands {
@@ -41,7 +47,31 @@ export function spaceCommands(socket: SpaceSocket, store: AppStore): SpaceComman
       fork: (sourceVariantId, name, assetType) => run({ type: "asset:fork", sourceVariantId, name, assetType }),
       deleteVariant: (variantId) => run({ type: "variant:delete", variantId }),
       sever: (lineageId) => run({ type: "lineage:sever", lineageId }),
+      retry: (variantId) => run({ type: "variant:retry", variantId }),
+      refine: (sourceVariantId, prompt) => run({ type: "refine:request", sourceVariantId, prompt }),
     }),
+
+    generate: (order, position) => run({ type: "generate:request", ...order, position }),
+
+    chatActions: {
+      send: (content: string, mode: ChatMode) => run({ type: "chat:send", content, mode }),
+      approve: (approvalId) => run({ type: "approval:approve", approvalId }),
+      reject: (approvalId) => run({ type: "approval:reject", approvalId }),
+    },
+
+    async loadChat() {
+      const state = store.getState();
+      try {
+        const [history, approvals] = await Promise.all([
+          socket.query({ type: "chat:history" }),
+          socket.query({ type: "approval:list" }),
+        ]);
+        state.chatHistoryRead(history.messages);
+        state.approvalsRead(approvals.approvals);
+      } catch (error) {
+        state.setChatError(`The conversation could not be read: ${describeError(error)}`);
+      }
+    },
 
     viewing(assetId) {
       // Presence is advisory and sent whole on every change and every reconnect: a lost one

@@ -15,6 +15,7 @@ export function useSpaceConnection(spaceId: string): SpaceCommands | null {
 
   useEffect(() => {
     store.getState().openSpace(spaceId);
+    store.getState().openChat(spaceId);
     const connection: SpaceSocket = new SpaceSocket({
       url: spaceSocketUrl(spaceId, window.location),
       accessToken: () => client.accessToken(),
@@ -35,8 +36,23 @@ export function useSpaceConnection(spaceId: string): SpaceCommands | null {
           state.notify("error", message.message);
           return;
         }
+        switch (message.type) {
+          case "job:progress":
+            state.receiveProgress(message);
+            return;
+          case "chat:delta":
+            state.receiveDelta(message);
+            return;
+          case "chat:error":
+            // One that answers a request rejects it, and the form that sent it shows it.
+            if (message.requestId == null) state.setChatError(message.error);
+            return;
+        }
+        const received = state.receive(message);
+        // The conversation takes the events the replica applied: each once, in seq order.
+        if (received !== null) state.applyChatEvents(received.events);
         // A gap: events were missed (they are held meanwhile); ask for them again.
-        if (state.receive(message)?.gap) connection.resync();
+        if (received?.gap) connection.resync();
       },
       onStatus: (status, detail) => {
         const state = store.getState();

@@ -123,6 +123,31 @@ describe("requests", () => {
     await expect(done).resolves.toMatchObject({ seq: 1 });
   });
 
+  it("a query resolves with its reply, not with an event that carries the same request id", async () => {
+    const h = harness();
+    await connected(h);
+    const history = h.client.query({ type: "chat:history" });
+    const requestId = h.sockets.last.sentOfType("chat:history")[0]?.requestId;
+    h.sockets.last.deliver({
+      type: "chat:cleared",
+      spaceId: "s1",
+      seq: 3,
+      at: 1,
+      requestId,
+    });
+    const messages = [{ id: "m1", role: "user", content: "hi", created_at: 1 }];
+    h.sockets.last.deliver({ type: "chat:history", requestId, messages });
+    await expect(history).resolves.toEqual({ type: "chat:history", requestId, messages });
+  });
+
+  it("a refused chat message rejects with the chat error's code and text", async () => {
+    const h = harness();
+    await connected(h);
+    const { requestId, done } = h.client.send({ type: "chat:send", content: "hello", mode: "actor" });
+    h.sockets.last.deliver({ type: "chat:error", requestId, error: "the assistant is busy", code: "RATE_LIMITED" });
+    await expect(done).rejects.toMatchObject({ code: "RATE_LIMITED", message: "the assistant is busy" });
+  });
+
   it("are refused when the client is stopped", async () => {
     const h = harness();
     await connected(h);

@@ -1,11 +1,43 @@
 // The space's WebSocket client: connects with the access token, resumes from the last seq,
 // reconnects with exponential backoff, and turns each request into a promise settled by
 // its `ack` or `error`.
-import type { Ack, ClientMessageAny, ErrorReply, PresenceChanged, SpaceEvent, SyncState } from "@proto/messages";
-import { RequestError } from "./errors";
+import type {
+  Ack,
+  ApprovalListReply,
+  ChatDelta,
+  ChatError,
+  ChatHistoryReply,
+  ClientMessageAny,
+  ErrorReply,
+  GenerateStarted,
+  JobProgress,
+  PresenceChanged,
+  RefineStarted,
+  SpaceEvent,
+  SyncState,
+} from "@proto/messages";
+import { RequestError, isErrorCode } from "./errors";
+
+/** The answers to a query: they settle its request as an `ack` settles a change. */
+export type QueryReply = ChatHistoryReply | ApprovalListReply;
 
 /** Everything the server sends on a space's socket (ARCHITECTURE §6). */
-export type ServerMessage = SpaceEvent | SyncState | Ack | ErrorReply | PresenceChanged;
+export type ServerMessage =
+  | SpaceEvent
+  | SyncState
+  | Ack
+  | ErrorReply
+  | PresenceChanged
+  | GenerateStarted
+  | RefineStarted
+  | JobProgress
+  | ChatDelta
+  | ChatError
+  | QueryReply;
+
+/** The queries, by the type of their message (which their reply shares). */
+type QueryType = QueryReply["type"];
+type ReplyTo<T extends QueryType> = Extract<QueryReply, { type: T }>;
 
 /** A client message as the caller writes it: the socket adds the `requestId`. */
 export type Outgoing = ClientMessageAny extends infer M
@@ -75,9 +107,11 @@ export interface SpaceSocketOptions {
 
 interface Pending {
   message: ClientMessageAny;
-  resolve: (ack: Ack) => void;
+  resolve: (reply: Ack | QueryReply) => void;
   reject: (error: RequestError) => void;
 }
+
+const QUERY_TYPES: ReadonlySet<string> = new Set<QueryType>(["chat:history", "approval:list"]);
 
 const DEFAULT_BACKOFF: Backoff = { initialMs: 500, maxMs: 15_000, factor: 2, jitter: 0.2, stableAfterMs: 10_000 };
 
@@ -151,12 +185,22 @@ export class SpaceSocket {
    * server applies at most once.
    */
   send(message: Outgoing): { requestId: string; done: Promise<Ack> } {
+    const { requestId, done } = this.track(message);
+    return { requestId, done: done as Promise<Ack> };
+  }
+
+  /** Asks a question (`chat:history`, `approval:list`); settled by the reply of the same type. */
+  query<T extends QueryType>(message: Extract<Outgoing, { type: T }>): Promise<ReplyTo<T>> {
+    return this.track(message).done as Promise<ReplyTo<T>>;
+  }
+
+  private track(message: Outgoing): { requestId: string; done: Promise<Ack | QueryReply> } {
     const requestId = this.newRequestId();
     if (this.stopped) {
       return { requestId, done: Promise.reject(new RequestError("UNAVAILABLE", "not connected to the space")) };
     }
     const full = { ...message, requestId } as ClientMessageAny;
-    const done = new Promise<Ack>((resolve, reject) => {
+    const done = new Promise<Ack | QueryReply>((resolve, reject) => {
       this.pending.set(requestId, { message: full, resolve, reject });
     });
     if (this.isOpen) this.write(full);
@@ -236,10 +280,15 @@ export class SpaceSocket {
     } catch {
       return;
     }
-    if (message.type === "ack" && message.requestId != null) {
+    if ((message.type === "ack" || QUERY_TYPES.has(message.type)) && "requestId" in message && message.requestId) {
       const waiting = this.pending.get(message.requestId);
       this.pending.delete(message.requestId);
-      waiting?.resolve(message);
+      waiting?.resolve(message as Ack | QueryReply);
+    } else if (message.type === "chat:error" && message.requestId != null) {
+      // A refused chat message keeps the original product's shape: it settles the request all the same.
+      const waiting = this.pending.get(message.requestId);
+      this.pending.delete(message.requestId);
+      waiting?.reject(new RequestError(isErrorCode(message.code) ? message.code : "INTERNAL_ERROR", message.error));
     } else if (message.type === "error" && message.requestId != null && message.requestId === this.syncRequestId) {
       this.options.onMessage(message);
       this.syncFailed(message);

@@ -11,7 +11,14 @@ import { NewAssetForm } from "../../features/canvas/components/NewAssetForm";
 import { PresenceBar } from "../../features/canvas/components/PresenceBar";
 import { allTags, matchesFilters } from "../../features/canvas/filters";
 import { nextFreePosition } from "../../features/canvas/layout";
+import { shownVariant } from "../../features/canvas/components/Canvas";
 import { tagsOf } from "../../features/canvas/replica";
+import { ChatPanel } from "../../features/chat/components/ChatPanel";
+import { approvalsOf, linesOf } from "../../features/chat/conversation";
+import { GenerateForm, type ReferenceChoice } from "../../features/generation/components/GenerateForm";
+import { DropZone } from "../../features/upload/components/DropZone";
+import { UploadButton } from "../../features/upload/components/UploadButton";
+import { UploadList } from "../../features/upload/components/UploadList";
 import { describeError } from "../../lib/errors";
 import { useApp } from "../AppContext";
 import { useSpaceConnection } from "../useSpaceConnection";
@@ -38,6 +45,28 @@ export function SpacePage() {
   const { setFilters, previewVariant } = useApp(
     useShallow((state) => ({ setFilters: state.setFilters, previewVariant: state.previewVariant })),
   );
+  const { models, modelsError, loadModels, progress, uploads, uploadFile, dismissUpload } = useApp(
+    useShallow((state) => ({
+      models: state.models,
+      modelsError: state.modelsError,
+      loadModels: state.loadModels,
+      progress: state.progress,
+      uploads: state.uploads,
+      uploadFile: state.uploadFile,
+      dismissUpload: state.dismissUpload,
+    })),
+  );
+  const chat = useApp(
+    useShallow((state) => ({
+      conversation: state.chatSpaceId === spaceId ? state.conversation : null,
+      loaded: state.chatLoaded,
+      mode: state.chatMode,
+      error: state.chatError,
+      setMode: state.setChatMode,
+      setError: state.setChatError,
+    })),
+  );
+  const [generating, setGenerating] = useState(false);
 
   useEffect(() => {
     loadSpace(spaceId).catch((caught: unknown) => setLoadError(describeError(caught)));
@@ -47,6 +76,21 @@ export function SpacePage() {
     if (connection === "open") commands?.viewing(selectedId);
   }, [commands, connection, selectedId]);
 
+  // On every (re)connect: events missed while away may have been folded into a full sync.
+  useEffect(() => {
+    if (connection === "open") void commands?.loadChat();
+  }, [commands, connection]);
+
+  useEffect(() => {
+    if (generating) void loadModels();
+  }, [generating, loadModels]);
+
+  const lines = useMemo(() => (chat.conversation === null ? [] : linesOf(chat.conversation)), [chat.conversation]);
+  const approvals = useMemo(
+    () => (chat.conversation === null ? [] : approvalsOf(chat.conversation)),
+    [chat.conversation],
+  );
+
   const assets = useMemo(
     () => Object.values(replica?.assets ?? {}).sort((a, b) => a.created_at - b.created_at),
     [replica?.assets],
@@ -54,9 +98,26 @@ export function SpacePage() {
   const shown = useMemo(() => assets.filter((asset) => matchesFilters(asset, filters)), [assets, filters]);
   const tags = useMemo(() => allTags(assets), [assets]);
   const selected = selectedId === null ? undefined : replica?.assets[selectedId];
+  const references = useMemo((): ReferenceChoice[] => {
+    const variants = replica?.variants ?? {};
+    return assets.flatMap((asset) => {
+      const variant = shownVariant(asset, variants);
+      return variant?.status === "completed" ? [{ assetId: asset.id, name: asset.name, variantId: variant.id }] : [];
+    });
+  }, [assets, replica?.variants]);
+  const progressOf = (variantId: string) => progress[variantId]?.progress ?? null;
+  const cdnBaseUrl = replica?.mediaCdnBaseUrl ?? null;
 
   const role = space?.role;
   const permissions = { canEdit: role === "owner" || role === "editor", isOwner: role === "owner" };
+  const canChange = permissions.canEdit && commands !== null;
+  const upload = (files: File[], at?: Position) => {
+    let position = at ?? nextFreePosition(assets);
+    for (const file of files) {
+      void uploadFile(spaceId, file, position);
+      position = { x: position.x + 24, y: position.y + 24 };
+    }
+  };
   const select = (assetId: string | null) =>
     setParams((current) => {
       const next = new URLSearchParams(current);
@@ -96,9 +157,28 @@ export function SpacePage() {
             await commands.createAsset(asset, nextFreePosition(assets));
           }}
         />
+        {permissions.canEdit && (
+          <div className="create-tools">
+            <button type="button" aria-expanded={generating} onClick={() => setGenerating(!generating)}>
+              Generate…
+            </button>
+            <UploadButton disabled={!canChange} onFiles={(files) => upload(files)} />
+          </div>
+        )}
         <CanvasToolbar filters={filters} tags={tags} shown={shown.length} total={assets.length} onChange={setFilters} />
       </div>
+      <UploadList uploads={uploads} onDismiss={dismissUpload} />
       <div className="space-body">
+        {generating && canChange && (
+          <GenerateForm
+            models={models}
+            modelsError={modelsError}
+            references={references}
+            initialReferences={selected === undefined ? [] : [selected.id]}
+            onGenerate={(order) => commands.generate(order, nextFreePosition(assets))}
+            onClose={() => setGenerating(false)}
+          />
+        )}
         {replica?.seq == null ? (
           <div className="canvas loading">
             <p>
@@ -112,16 +192,20 @@ export function SpacePage() {
             </p>
           </div>
         ) : (
-          <Canvas
-            spaceId={spaceId}
-            assets={shown}
-            variants={replica.variants}
-            moves={moves}
-            selectedAssetId={selectedId}
-            canEdit={permissions.canEdit && commands !== null}
-            onOpen={select}
-            onMove={(assetId: string, position: Position) => commands?.moveAsset(assetId, position)}
-          />
+          <DropZone enabled={canChange} onFiles={upload}>
+            <Canvas
+              spaceId={spaceId}
+              assets={shown}
+              variants={replica.variants}
+              moves={moves}
+              selectedAssetId={selectedId}
+              canEdit={permissions.canEdit && commands !== null}
+              onOpen={select}
+              onMove={(assetId: string, position: Position) => commands?.moveAsset(assetId, position)}
+              progressOf={progressOf}
+              cdnBaseUrl={cdnBaseUrl}
+            />
+          </DropZone>
         )}
         {selected !== undefined && replica !== null && commands !== null && (
           <AssetDetails
@@ -141,6 +225,21 @@ export function SpacePage() {
             )}
             onPreview={(variantId) => previewVariant(selected.id, variantId)}
             onClose={() => select(null)}
+            progressOf={progressOf}
+            cdnBaseUrl={cdnBaseUrl}
+          />
+        )}
+        {commands !== null && (
+          <ChatPanel
+            lines={lines}
+            approvals={approvals}
+            loaded={chat.loaded}
+            mode={chat.mode}
+            error={chat.error}
+            canEdit={permissions.canEdit}
+            actions={commands.chatActions}
+            onModeChange={chat.setMode}
+            onDismissError={() => chat.setError(null)}
           />
         )}
       </div>

@@ -9,6 +9,10 @@ export interface AssetActions {
   fork(variantId: string, name: string, assetType: string): Promise<void>;
   deleteVariant(variantId: string): Promise<void>;
   sever(lineageId: string): Promise<void>;
+  /** a failed variant tries again (a new attempt of the same recipe) */
+  retry(variantId: string): Promise<void>;
+  /** a new variant of this asset, made from `variantId` with a new prompt */
+  refine(variantId: string, prompt: string): Promise<void>;
 }
 
 export interface Permissions {

@@ -16,16 +16,44 @@ describe("receiving server messages", () => {
   it("applies a sync and then events in order, and reports duplicates", () => {
     const store = canvas();
     store.getState().receive(syncState(1, { assets: [assetRow("a")] }));
-    expect(store.getState().receive(event(2, { type: "asset:created", asset: assetRow("b") }))).toEqual({
-      outcome: "applied",
-      gap: false,
-    });
-    expect(store.getState().receive(event(2, { type: "asset:created", asset: assetRow("b") }))).toEqual({
-      outcome: "duplicate",
-      gap: false,
-    });
+    const created = event(2, { type: "asset:created", asset: assetRow("b") });
+    expect(store.getState().receive(created)).toEqual({ outcome: "applied", gap: false, events: [created] });
+    expect(store.getState().receive(created)).toEqual({ outcome: "duplicate", gap: false, events: [] });
     expect(store.getState().space?.seq).toBe(2);
     expect(Object.keys(store.getState().space?.assets ?? {})).toEqual(["a", "b"]);
+  });
+
+  it("lists the held events a closed gap let through, in seq order", () => {
+    const store = canvas();
+    store.getState().receive(syncState(1));
+    const third = event(3, { type: "asset:created", asset: assetRow("c") });
+    const second = event(2, { type: "asset:created", asset: assetRow("b") });
+    expect(store.getState().receive(third)?.events).toEqual([]);
+    expect(store.getState().receive(second)?.events).toEqual([second, third]);
+  });
+
+  it("passes answers and ephemeral messages by without touching the copy", () => {
+    const store = canvas();
+    store.getState().receive(syncState(1));
+    const before = store.getState().space;
+    const progress = {
+      type: "job:progress",
+      spaceId: SPACE,
+      jobId: "v:1",
+      variantId: "v",
+      attempt: 1,
+      status: "processing",
+      progress: 0.5,
+    } as const;
+    expect(store.getState().receive(progress)).toBeNull();
+    expect(store.getState().receive({ type: "chat:delta", messageId: "m", index: 0, text: "hi" })).toBeNull();
+    expect(store.getState().space).toBe(before);
+  });
+
+  it("keeps the media CDN the sync names", () => {
+    const store = canvas();
+    store.getState().receive(syncState(1, { mediaCdnBaseUrl: "https://cdn.example" }));
+    expect(store.getState().space?.mediaCdnBaseUrl).toBe("https://cdn.example");
   });
 
   it("reports a gap once, so the socket asks for the missing events", () => {

@@ -1,5 +1,5 @@
 // The canvas's part of the store: the live space, the connection, the filters and moves in flight.
-import type { Ack, AssetRow, Position } from "@proto/messages";
+import type { Ack, AssetRow, Position, SpaceEvent } from "@proto/messages";
 import type { ConnectionStatus, ServerMessage } from "../../lib/socket";
 import type { SliceCreator } from "../../lib/slice";
 import { type CanvasFilters, NO_FILTERS } from "./filters";
@@ -13,6 +13,8 @@ export interface Move {
   settlesAtSeq: number | null;
 }
 
+export type Received = Pick<Applied, "outcome" | "gap" | "events">;
+
 export interface CanvasSlice {
   space: SpaceReplica | null;
   connection: ConnectionStatus;
@@ -23,13 +25,21 @@ export interface CanvasSlice {
   /** Starts (or keeps, when it is the same space) the copy of a space. */
   openSpace(spaceId: string): void;
   closeSpace(): void;
-  /** Applies one server message; says whether a gap opened, so the caller can resync. */
-  receive(message: ServerMessage): Pick<Applied, "outcome" | "gap"> | null;
+  /**
+   * Applies one server message; says whether a gap opened, so the caller can resync, and
+   * which events were applied now (in seq order), so other slices apply each exactly once.
+   */
+  receive(message: ServerMessage): Received | null;
   setConnection(status: ConnectionStatus, problem?: string | null): void;
   setFilters(filters: Partial<CanvasFilters>): void;
   beginMove(assetId: string, requestId: string, position: Position): void;
   /** The server answered a move: an ack settles it once its seq is applied, an error reverts it. */
   settleMove(assetId: string, requestId: string, ack: Ack | null): void;
+}
+
+/** Events carry the space's seq; answers and ephemeral messages do not (or not with a space). */
+function isSpaceEvent(message: ServerMessage): message is SpaceEvent {
+  return "seq" in message && "spaceId" in message;
 }
 
 /** Drops the moves that the replica has now caught up with. */
@@ -67,23 +77,20 @@ export const createCanvasSlice: SliceCreator<CanvasSlice> = (set, get) => ({
   receive(message) {
     const { space, moves } = get();
     if (space === null) return null;
-    let result: Pick<Applied, "outcome" | "gap"> = { outcome: "applied", gap: false };
+    const events: SpaceEvent[] = [];
+    let result: Received = { outcome: "applied", gap: false, events };
     let next = space;
-    switch (message.type) {
-      case "sync:state":
-        next = applySync(space, message);
-        break;
-      case "presence:update":
-        next = applyPresence(space, message.presence);
-        break;
-      case "ack":
-      case "error":
-        return null;
-      default: {
-        const applied = applyEvent(space, message);
-        next = applied.replica;
-        result = { outcome: applied.outcome, gap: applied.gap };
-      }
+    if (message.type === "sync:state") {
+      next = applySync(space, message, events);
+    } else if (message.type === "presence:update") {
+      next = applyPresence(space, message.presence);
+    } else if (isSpaceEvent(message)) {
+      const applied = applyEvent(space, message);
+      next = applied.replica;
+      result = { outcome: applied.outcome, gap: applied.gap, events: applied.events };
+    } else {
+      // Answers and ephemeral messages (acks, errors, progress, chat deltas) change no row.
+      return null;
     }
     if (next !== space) set({ space: next, moves: settled(moves, next, message) });
     return result;

@@ -9,6 +9,8 @@ export interface SpaceReplica {
   variants: Readonly<Record<string, VariantRow>>;
   lineage: Readonly<Record<string, LineageRow>>;
   presence: readonly PresenceEntry[];
+  /** where image previews load from, when the server names a CDN (`sync:state`) */
+  mediaCdnBaseUrl: string | null;
   /** events that arrived ahead of a gap (or before the first sync), held until it closes */
   held: Readonly<Record<number, SpaceEvent>>;
 }
@@ -21,10 +23,12 @@ export interface Applied {
   outcome: Outcome;
   /** a gap opened: events between `replica.seq` and this one are missing, ask for them */
   gap: boolean;
+  /** the events applied now, in seq order: this one and any held ones that followed on */
+  events: readonly SpaceEvent[];
 }
 
 export function emptyReplica(spaceId: string): SpaceReplica {
-  return { spaceId, seq: null, assets: {}, variants: {}, lineage: {}, presence: [], held: {} };
+  return { spaceId, seq: null, assets: {}, variants: {}, lineage: {}, presence: [], mediaCdnBaseUrl: null, held: {} };
 }
 
 type Rows = Pick<SpaceReplica, "assets" | "variants" | "lineage">;
@@ -74,7 +78,8 @@ export const reducers: Reducers = {
   },
   // The outcome of a generation changes no row: its `variant:updated` carries the variant.
   "generate:result": (rows) => rows,
-  // The conversation and its approvals are not canvas rows: the chat feature keeps them.
+  // The conversation and its approvals are not canvas rows: the chat slice keeps them, fed the
+  // events this replica applied (`Applied.events`), so each is applied once, in seq order.
   "chat:message": (rows) => rows,
   "chat:cleared": (rows) => rows,
   "approval:created": (rows) => rows,
@@ -87,8 +92,8 @@ function reduce(rows: Rows, event: SpaceEvent): Rows {
   return reducer(rows, event);
 }
 
-/** Applies the held events that now follow on, and forgets those already covered. */
-function drain(replica: SpaceReplica): SpaceReplica {
+/** Applies the held events that now follow on (listed in `applied`), and forgets those already covered. */
+function drain(replica: SpaceReplica, applied: SpaceEvent[] = []): SpaceReplica {
   if (replica.seq === null) return replica;
   let { seq } = replica;
   let rows: Rows = replica;
@@ -96,6 +101,7 @@ function drain(replica: SpaceReplica): SpaceReplica {
   for (let next = held[seq + 1]; next !== undefined; next = held[seq + 1]) {
     delete held[seq + 1];
     rows = reduce(rows, next);
+    applied.push(next);
     seq = next.seq;
   }
   for (const key of Object.keys(held)) if (Number(key) <= seq) delete held[Number(key)];
@@ -108,31 +114,42 @@ function drain(replica: SpaceReplica): SpaceReplica {
  * for the missing events instead of losing them.
  */
 export function applyEvent(replica: SpaceReplica, event: SpaceEvent): Applied {
-  if (event.spaceId !== replica.spaceId) return { replica, outcome: "foreign", gap: false };
-  if (replica.seq !== null && event.seq <= replica.seq) return { replica, outcome: "duplicate", gap: false };
+  if (event.spaceId !== replica.spaceId) return { replica, outcome: "foreign", gap: false, events: [] };
+  if (replica.seq !== null && event.seq <= replica.seq) {
+    return { replica, outcome: "duplicate", gap: false, events: [] };
+  }
   if (replica.seq === null || event.seq > replica.seq + 1) {
-    if (event.seq in replica.held) return { replica, outcome: "duplicate", gap: false };
+    if (event.seq in replica.held) return { replica, outcome: "duplicate", gap: false, events: [] };
     const gapOpened = replica.seq !== null && Object.keys(replica.held).length === 0;
-    return { replica: { ...replica, held: { ...replica.held, [event.seq]: event } }, outcome: "held", gap: gapOpened };
+    const held = { ...replica.held, [event.seq]: event };
+    return { replica: { ...replica, held }, outcome: "held", gap: gapOpened, events: [] };
   }
   const rows = reduce(replica, event);
   const next = { ...replica, assets: rows.assets, variants: rows.variants, lineage: rows.lineage, seq: event.seq };
-  return { replica: drain(next), outcome: "applied", gap: false };
+  const events: SpaceEvent[] = [event];
+  return { replica: drain(next, events), outcome: "applied", gap: false, events };
 }
 
-/** A full state from the server replaces the copy and sets the seq; held events after it still apply. */
-export function applySync(replica: SpaceReplica, state: SyncState): SpaceReplica {
+/**
+ * A full state from the server replaces the copy and sets the seq; held events after it
+ * still apply, and are listed in `events` when given.
+ */
+export function applySync(replica: SpaceReplica, state: SyncState, events: SpaceEvent[] = []): SpaceReplica {
   const byId = <R extends { id: string }>(rows: readonly R[]) => Object.fromEntries(rows.map((row) => [row.id, row]));
   const assets = byId(state.assets.filter((asset) => asset.deleted_at == null));
-  return drain({
-    spaceId: replica.spaceId,
-    seq: state.seq,
-    assets,
-    variants: byId(state.variants),
-    lineage: byId(state.lineage),
-    presence: state.presence,
-    held: replica.held,
-  });
+  return drain(
+    {
+      spaceId: replica.spaceId,
+      seq: state.seq,
+      assets,
+      variants: byId(state.variants),
+      lineage: byId(state.lineage),
+      presence: state.presence,
+      mediaCdnBaseUrl: state.mediaCdnBaseUrl ?? null,
+      held: replica.held,
+    },
+    events,
+  );
 }
 
 export function applyPresence(replica: SpaceReplica, presence: readonly PresenceEntry[]): SpaceReplica {

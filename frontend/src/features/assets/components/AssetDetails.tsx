@@ -19,6 +19,8 @@ interface AssetDetailsProps {
   linkTo: (assetId: string, label: string) => ReactNode;
   onPreview: (variantId: string) => void;
   onClose: () => void;
+  progressOf: (variantId: string) => number | null;
+  cdnBaseUrl: string | null;
 }
 
 export function AssetDetails(props: AssetDetailsProps) {
@@ -48,8 +50,18 @@ export function AssetDetails(props: AssetDetailsProps) {
       <TagEditor tags={props.tags} canEdit={permissions.canEdit} onSave={actions.setTags} />
       {previewed !== undefined && (
         <div className="asset-preview">
-          <VariantMedia spaceId={spaceId} variant={previewed} kind={kind} large />
+          <VariantMedia
+            spaceId={spaceId}
+            variant={previewed}
+            kind={kind}
+            large
+            progress={props.progressOf(previewed.id)}
+            cdnBaseUrl={props.cdnBaseUrl}
+          />
         </div>
+      )}
+      {permissions.canEdit && previewed?.status === "completed" && (
+        <RefineForm key={previewed.id} onRefine={(prompt) => actions.refine(previewed.id, prompt)} />
       )}
       <h3>Variants</h3>
       <VariantStrip
@@ -62,6 +74,8 @@ export function AssetDetails(props: AssetDetailsProps) {
         permissions={permissions}
         actions={actions}
         onPreview={props.onPreview}
+        progressOf={props.progressOf}
+        cdnBaseUrl={props.cdnBaseUrl}
       />
       <h3>Lineage</h3>
       <LineageGraph
@@ -183,6 +197,37 @@ function TagEditor({
       />
       <button type="submit" disabled={!canEdit || busy || text === null}>
         Save tags
+      </button>
+      {error !== null && (
+        <span className="form-error" role="alert">
+          {error}
+        </span>
+      )}
+    </form>
+  );
+}
+
+/** A new variant of this asset from the one shown, with a new prompt (`refine:request`). */
+function RefineForm({ onRefine }: { onRefine: (prompt: string) => Promise<void> }) {
+  const [prompt, setPrompt] = useState("");
+  const { busy, error, submit } = useSubmit(async (text: string) => {
+    await onRefine(text);
+    setPrompt("");
+  });
+  const onSubmit = (event: FormEvent) => {
+    event.preventDefault();
+    if (prompt.trim() !== "") void submit(prompt.trim());
+  };
+  return (
+    <form className="inline-form refine-form" onSubmit={onSubmit} aria-label="Refine">
+      <input
+        aria-label="Refine prompt"
+        placeholder="what to change in this variant"
+        value={prompt}
+        onChange={(e) => setPrompt(e.target.value)}
+      />
+      <button type="submit" disabled={busy || prompt.trim() === ""}>
+        Refine
       </button>
       {error !== null && (
         <span className="form-error" role="alert">

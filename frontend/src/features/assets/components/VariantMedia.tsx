@@ -1,6 +1,6 @@
 import type { MediaKind, VariantRow } from "@proto/messages";
 import { useState } from "react";
-import { variantMediaUrl } from "../../../lib/media";
+import { imagePreviewUrl, variantMediaUrl } from "../../../lib/media";
 
 const WORKING = new Set(["pending", "processing", "uploading"]);
 
@@ -10,11 +10,17 @@ export function VariantMedia({
   variant,
   kind,
   large = false,
+  progress = null,
+  cdnBaseUrl = null,
 }: {
   spaceId: string;
   variant: VariantRow;
   kind: MediaKind;
   large?: boolean;
+  /** how far its job is (0 to 1), when the provider reports it (video) */
+  progress?: number | null;
+  /** where image previews load from, when the space names a CDN */
+  cdnBaseUrl?: string | null;
 }) {
   const [broken, setBroken] = useState(false);
   const status = variant.status ?? "pending";
@@ -22,6 +28,14 @@ export function VariantMedia({
     return (
       <div className="variant-media working" data-status={status}>
         <span className="spinner" aria-hidden="true" /> {status}
+        {progress !== null && (
+          <progress
+            className="job-progress"
+            max={100}
+            value={Math.round(progress * 100)}
+            aria-label={`${Math.round(progress * 100)}% done`}
+          />
+        )}
       </div>
     );
   }
@@ -33,7 +47,8 @@ export function VariantMedia({
       </div>
     );
   }
-  const src = variantMediaUrl(spaceId, variant.id);
+  const src =
+    kind === "image" ? imagePreviewUrl(spaceId, variant, "media", cdnBaseUrl) : variantMediaUrl(spaceId, variant.id);
   if (broken) {
     return (
       <div className="variant-media placeholder" data-status="completed">
@@ -70,12 +85,12 @@ export function VariantMedia({
     <img
       className="variant-media"
       data-status="completed"
-      src={large ? src : variantMediaUrl(spaceId, variant.id, "thumb")}
+      src={large ? src : imagePreviewUrl(spaceId, variant, "thumb", cdnBaseUrl)}
       alt={`variant ${variant.id}`}
       onError={(event) => {
         // The thumbnail may not exist (yet): fall back to the full picture, then give up.
         const img = event.currentTarget;
-        if (!large && !img.src.endsWith("/media")) img.src = src;
+        if (!large && img.src !== new URL(src, window.location.href).href) img.src = src;
         else setBroken(true);
       }}
     />

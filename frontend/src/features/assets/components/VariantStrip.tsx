@@ -14,6 +14,9 @@ interface VariantStripProps {
   permissions: Permissions;
   actions: AssetActions;
   onPreview: (variantId: string) => void;
+  /** how far a running variant's job is, when known */
+  progressOf: (variantId: string) => number | null;
+  cdnBaseUrl: string | null;
 }
 
 export function VariantStrip({ variants, ...rest }: VariantStripProps) {
@@ -37,6 +40,8 @@ function VariantTile({
   permissions,
   actions,
   onPreview,
+  progressOf,
+  cdnBaseUrl,
 }: Omit<VariantStripProps, "variants"> & { variant: VariantRow }) {
   const [forking, setForking] = useState(false);
   const action = useSubmit((run: () => Promise<void>) => run());
@@ -56,13 +61,28 @@ function VariantTile({
         onClick={() => onPreview(variant.id)}
         aria-label="Show this variant"
       >
-        <VariantMedia spaceId={spaceId} variant={variant} kind={kind} />
+        <VariantMedia
+          spaceId={spaceId}
+          variant={variant}
+          kind={kind}
+          progress={progressOf(variant.id)}
+          cdnBaseUrl={cdnBaseUrl}
+        />
       </button>
       <div className="variant-badges">
         <span className={`status status-${variant.status ?? "pending"}`}>{variant.status ?? "pending"}</span>
         {isActive && <span className="badge">active</span>}
       </div>
       <div className="variant-actions">
+        {variant.status === "failed" && permissions.canEdit && (
+          <button
+            type="button"
+            disabled={action.busy}
+            onClick={() => void action.submit(() => actions.retry(variant.id))}
+          >
+            Retry
+          </button>
+        )}
         <button
           type="button"
           aria-pressed={starred}

@@ -1,6 +1,6 @@
 import type { AssetRow, Position, VariantRow } from "@proto/messages";
 import { useState } from "react";
-import { variantMediaUrl } from "../../../lib/media";
+import { imagePreviewUrl, variantMediaUrl } from "../../../lib/media";
 import { useCardDrag } from "../hooks/useCardDrag";
 import { CARD_WIDTH } from "../layout";
 import { tagsOf } from "../replica";
@@ -15,11 +15,15 @@ interface AssetCardProps {
   canEdit: boolean;
   onOpen: (assetId: string) => void;
   onMove: (assetId: string, position: Position) => void;
+  /** how far the shown variant's job is (0 to 1), when known */
+  progress: number | null;
+  cdnBaseUrl: string | null;
 }
 
 const IN_PROGRESS = new Set(["pending", "processing", "uploading"]);
 
-export function AssetCard({ spaceId, asset, variant, position, selected, canEdit, onOpen, onMove }: AssetCardProps) {
+export function AssetCard(props: AssetCardProps) {
+  const { spaceId, asset, variant, position, selected, canEdit, onOpen, onMove } = props;
   const drag = useCardDrag(position, canEdit, (to) => onMove(asset.id, to));
   const tags = tagsOf(asset);
   return (
@@ -41,7 +45,13 @@ export function AssetCard({ spaceId, asset, variant, position, selected, canEdit
         if (event.key === "Enter") onOpen(asset.id);
       }}
     >
-      <CardPreview spaceId={spaceId} asset={asset} variant={variant} />
+      <CardPreview
+        spaceId={spaceId}
+        asset={asset}
+        variant={variant}
+        progress={props.progress}
+        cdnBaseUrl={props.cdnBaseUrl}
+      />
       <div className="asset-card-body">
         <strong className="asset-card-name">{asset.name}</strong>
         <span className="asset-card-meta">
@@ -61,7 +71,19 @@ export function AssetCard({ spaceId, asset, variant, position, selected, canEdit
   );
 }
 
-function CardPreview({ spaceId, asset, variant }: { spaceId: string; asset: AssetRow; variant: VariantRow | null }) {
+function CardPreview({
+  spaceId,
+  asset,
+  variant,
+  progress,
+  cdnBaseUrl,
+}: {
+  spaceId: string;
+  asset: AssetRow;
+  variant: VariantRow | null;
+  progress: number | null;
+  cdnBaseUrl: string | null;
+}) {
   // Try the small picture first, then the full one; a placeholder when neither can be had.
   const [attempt, setAttempt] = useState(0);
   const status = variant?.status ?? null;
@@ -71,6 +93,14 @@ function CardPreview({ spaceId, asset, variant }: { spaceId: string; asset: Asse
       <div className="card-preview working" data-status={status}>
         <span className="spinner" aria-hidden="true" />
         {status}
+        {progress !== null && (
+          <progress
+            className="job-progress"
+            max={100}
+            value={Math.round(progress * 100)}
+            aria-label={`${Math.round(progress * 100)}% done`}
+          />
+        )}
       </div>
     );
   }
@@ -78,6 +108,7 @@ function CardPreview({ spaceId, asset, variant }: { spaceId: string; asset: Asse
     return (
       <div className="card-preview failed" data-status="failed" title={variant.error_message ?? undefined}>
         failed
+        {variant.error_message != null && <span className="error-text">{variant.error_message}</span>}
       </div>
     );
   }
@@ -91,7 +122,11 @@ function CardPreview({ spaceId, asset, variant }: { spaceId: string; asset: Asse
   const sources =
     kind === "video"
       ? [variantMediaUrl(spaceId, variant.id, "poster")]
-      : [variantMediaUrl(spaceId, variant.id, "thumb"), variantMediaUrl(spaceId, variant.id, "media")];
+      : [
+          imagePreviewUrl(spaceId, variant, "thumb", cdnBaseUrl),
+          imagePreviewUrl(spaceId, variant, "media", cdnBaseUrl),
+          variantMediaUrl(spaceId, variant.id, "media"),
+        ];
   const src = sources[attempt];
   if (src === undefined)
     return (

@@ -12,6 +12,8 @@ interface CanvasProps {
   canEdit: boolean;
   onOpen: (assetId: string) => void;
   onMove: (assetId: string, position: Position) => void;
+  progressOf: (variantId: string) => number | null;
+  cdnBaseUrl: string | null;
 }
 
 /** The variant a card shows: the asset's active one, else its newest. */
@@ -25,7 +27,8 @@ export function shownVariant(asset: AssetRow, variants: Readonly<Record<string, 
   return newest;
 }
 
-export function Canvas({ spaceId, assets, variants, moves, selectedAssetId, canEdit, onOpen, onMove }: CanvasProps) {
+export function Canvas(props: CanvasProps) {
+  const { spaceId, assets, variants, moves, selectedAssetId, canEdit, onOpen, onMove } = props;
   const placed = assets.map((asset) => ({ asset, position: positionOf(asset, moves) }));
   // The surface grows with its farthest card, so every card can be scrolled to.
   const width = Math.max(1200, ...placed.map(({ position }) => position.x + CARD_WIDTH + 200));
@@ -33,19 +36,24 @@ export function Canvas({ spaceId, assets, variants, moves, selectedAssetId, canE
   return (
     <div className="canvas" data-testid="canvas">
       <div className="canvas-surface" style={{ width, height }}>
-        {placed.map(({ asset, position }) => (
-          <AssetCard
-            key={asset.id}
-            spaceId={spaceId}
-            asset={asset}
-            variant={shownVariant(asset, variants)}
-            position={position}
-            selected={asset.id === selectedAssetId}
-            canEdit={canEdit}
-            onOpen={onOpen}
-            onMove={onMove}
-          />
-        ))}
+        {placed.map(({ asset, position }) => {
+          const variant = shownVariant(asset, variants);
+          return (
+            <AssetCard
+              key={asset.id}
+              spaceId={spaceId}
+              asset={asset}
+              variant={variant}
+              progress={variant === null ? null : props.progressOf(variant.id)}
+              cdnBaseUrl={props.cdnBaseUrl}
+              position={position}
+              selected={asset.id === selectedAssetId}
+              canEdit={canEdit}
+              onOpen={onOpen}
+              onMove={onMove}
+            />
+          );
+        })}
         {assets.length === 0 && (
           <p className="canvas-empty">Nothing here matches. Create an asset, or clear the filters.</p>
         )}

@@ -1,19 +1,13 @@
 import type { MediaKind } from "@proto/messages";
 import { type FormEvent, useState } from "react";
 import { useSubmit } from "../../../hooks/useSubmit";
+import { ASSET_TYPES_BY_KIND as TYPES_BY_KIND } from "../../../lib/assetTypes";
 
 export interface NewAsset {
   name: string;
   assetType: string;
   mediaKind: MediaKind;
 }
-
-/** The asset types of the original product; audio routing reads `sfx` and `music`. */
-const TYPES_BY_KIND: Record<MediaKind, readonly string[]> = {
-  image: ["character", "scene", "item", "prop", "style"],
-  audio: ["sfx", "music", "speech"],
-  video: ["scene", "character", "item"],
-};
 
 export function NewAssetForm({
   onCreate,
