@@ -77,3 +77,47 @@ def test_defaults_are_production_strength() -> None:
     assert settings.access_cookie_secure is True
     assert (settings.argon2_time_cost, settings.argon2_memory_cost_kib) == (3, 64 * 1024)
     assert settings.max_body_bytes == 64 * 1024
+
+
+def test_no_media_cdn_is_configured_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MAKEFX_MEDIA_CDN_BASE_URL", raising=False)
+    assert GatewaySettings(jwt_secret=SECRET).media_cdn_base_url is None
+
+
+def test_the_media_cdn_base_url_is_read_from_the_environment_without_a_trailing_slash(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MAKEFX_MEDIA_CDN_BASE_URL", "https://cdn.example.com/makefx/")
+    assert GatewaySettings(jwt_secret=SECRET).media_cdn_base_url == "https://cdn.example.com/makefx"
+    monkeypatch.setenv("MAKEFX_MEDIA_CDN_BASE_URL", "")
+    assert GatewaySettings(jwt_secret=SECRET).media_cdn_base_url is None
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [
+        ("http://localhost:9000", "http://localhost:9000"),
+        ("https://media.example.com/", "https://media.example.com"),
+        ("https://media.example.com/public/images//", "https://media.example.com/public/images"),
+    ],
+)
+def test_http_and_https_media_cdn_urls_are_kept(given: str, kept: str) -> None:
+    assert GatewaySettings(jwt_secret=SECRET, media_cdn_base_url=given).media_cdn_base_url == kept
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        "cdn.example.com",
+        "/media",
+        "ftp://cdn.example.com",
+        "s3://bucket/prefix",
+        "https://",
+        "https://cdn.example.com/media?sig=1",
+        "https://cdn.example.com/media#top",
+        "javascript:alert(1)",
+    ],
+)
+def test_a_media_cdn_that_is_not_an_http_base_url_is_refused_at_startup(given: str) -> None:
+    with pytest.raises(ValidationError, match="MAKEFX_MEDIA_CDN_BASE_URL"):
+        GatewaySettings(jwt_secret=SECRET, media_cdn_base_url=given)

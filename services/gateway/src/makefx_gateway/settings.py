@@ -1,11 +1,12 @@
-"""Settings of the gateway (environment: MAKEFX_*): database, tokens, cookies, limits, password cost."""
+"""Settings of the gateway (environment: MAKEFX_*): database, tokens, cookies, limits, media, password cost."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal, Self
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -70,12 +71,32 @@ class GatewaySettings(ServiceSettings):
     media_url_seconds: int = Field(default=300, ge=1, le=7 * 24 * 3600)
     # Answer 307 to the signed URL (an S3 store signing directly) instead of streaming the bytes.
     media_redirect: bool = False
+    # A public CDN in front of the media bucket: `sync:state` names it, and browsers load image
+    # previews from `<this>/<key>` instead of through the gateway. Unset: everything via the API.
+    media_cdn_base_url: str | None = None
 
     # argon2id cost. The defaults are argon2-cffi's (RFC 9106 "low memory" profile);
     # only tests lower them.
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_cost_kib: int = Field(default=64 * 1024, ge=8)
     argon2_parallelism: int = Field(default=4, ge=1)
+
+    @field_validator("media_cdn_base_url")
+    @classmethod
+    def _cdn_is_a_base_url(cls, value: str | None) -> str | None:
+        """An absolute http(s) URL without a trailing slash, so clients append `/<key>` as it is."""
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        try:
+            parts = urlsplit(value)
+        except ValueError:
+            parts = None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"MAKEFX_MEDIA_CDN_BASE_URL must be an http(s) URL, not {value!r}")
+        if parts.query or parts.fragment:
+            raise ValueError("MAKEFX_MEDIA_CDN_BASE_URL must have no query or fragment: keys are appended to it")
+        return value.rstrip("/")
 
     @model_validator(mode="after")
     def _tokens_can_be_signed(self) -> Self:

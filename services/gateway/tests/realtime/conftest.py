@@ -32,7 +32,19 @@ from makefx_space_state.service import SpaceService
 from makefx_space_state.settings import SpaceStateSettings
 
 # Frames that are not space events: everything else a socket receives carries the space `seq`.
-NOT_EVENTS = frozenset({"ack", "error", "sync:state", "presence:update"})
+NOT_EVENTS = frozenset(
+    {
+        "ack",
+        "error",
+        "sync:state",
+        "presence:update",
+        "job:progress",
+        "chat:delta",
+        "chat:error",
+        "chat:history",
+        "approval:list",
+    }
+)
 
 
 @pytest.fixture(params=["sqlite"])
@@ -198,13 +210,13 @@ class Peer:
         """Make `next` start after everything received so far."""
         self._cursor = len(self.frames)
 
-    async def call(self, type_: str, **fields: Any) -> dict[str, Any]:
-        """Send a message with a fresh requestId; its `ack` or `error` (raises on timeout)."""
+    async def call(self, type_: str, *, answers: tuple[str, ...] = ("ack", "error"), **fields: Any) -> dict[str, Any]:
+        """Send a message with a fresh requestId; the reply of a type in `answers` echoing it (raises on timeout)."""
         request_id = f"req-{uuid.uuid4().hex[:12]}"
         start = len(self.frames)
         await self.send({"type": type_, "requestId": request_id, **fields})
         return await self.wait_for(
-            lambda frame: frame["type"] in ("ack", "error") and frame.get("requestId") == request_id, start=start
+            lambda frame: frame["type"] in answers and frame.get("requestId") == request_id, start=start
         )
 
     async def mutate(self, type_: str, **fields: Any) -> dict[str, Any]:

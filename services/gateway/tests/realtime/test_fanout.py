@@ -1,4 +1,7 @@
-"""The fan-out: one event subscription per space per gateway, and a slow socket never holds the others back."""
+"""The fan-out: one event subscription per space per gateway, and a slow socket never holds the others back.
+
+Beside the events, each space's job progress and chat deltas reach its sockets, and only its sockets.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +11,10 @@ import json
 import nats
 import websockets
 
+from makefx_contracts.chat import ChatDelta
 from makefx_contracts.generation import JobProgress
 from makefx_contracts.rows import VariantStatus
-from makefx_contracts.subjects import SPACE_EVENTS, STREAM_SPACE_EVENTS
+from makefx_contracts.subjects import CHAT_DELTAS, SPACE_EVENTS, STREAM_SPACE_EVENTS
 from makefx_gateway.realtime.connection import CLOSE_TOO_SLOW
 
 
@@ -131,5 +135,27 @@ async def test_job_progress_reaches_every_synced_socket_of_the_space(shared_spac
         for peer in (owner, editor):
             frame = await peer.wait_for(lambda frame: frame["type"] == "job:progress", timeout=5)
             assert (frame["jobId"], frame["status"], frame["progress"]) == ("var_1:1", "processing", 0.4)
+    finally:
+        await publisher.close()
+
+
+async def test_chat_deltas_reach_every_socket_of_the_space_and_none_of_another(shared_space, connect, nats_server):
+    space, other = await shared_space(), await shared_space()
+    owner = await connect(space.id, space.owner.access_token)
+    viewer = await connect(space.id, space.viewer.access_token)
+    elsewhere = await connect(other.id, other.owner.access_token)
+    publisher = await nats.connect(nats_server.url)
+    try:
+        ours = ChatDelta(message_id="msg_ours", index=0, text="Once upon")
+        await publisher.publish(CHAT_DELTAS.fill(space_id=space.id), ours.to_json())
+        for peer in (owner, viewer):
+            frame = await peer.wait_for(lambda frame: frame["type"] == "chat:delta", timeout=5)
+            assert frame == {"type": "chat:delta", "messageId": "msg_ours", "index": 0, "text": "Once upon"}
+
+        # The room's relay has run for `ours`; anything it gave this socket is queued ahead of what follows.
+        theirs = ChatDelta(message_id="msg_theirs", index=0, text="Elsewhere")
+        await publisher.publish(CHAT_DELTAS.fill(space_id=other.id), theirs.to_json())
+        await elsewhere.wait_for(lambda frame: frame["type"] == "chat:delta", timeout=5)
+        assert [frame["messageId"] for frame in elsewhere.frames if frame["type"] == "chat:delta"] == ["msg_theirs"]
     finally:
         await publisher.close()

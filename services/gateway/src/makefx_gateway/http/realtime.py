@@ -40,6 +40,7 @@ def realtime_router(
     credentials: Credentials,
     *,
     outbox_limit: int,
+    media_cdn_base_url: str | None = None,
 ) -> APIRouter:
     api = APIRouter(prefix="/api/spaces/{spaceId}", tags=["space content"])
     caller = Depends(credentials.principal)
@@ -64,7 +65,7 @@ def realtime_router(
         connection = Connection(
             socket, spaceId, Who(user.id, user.name, principal.session_id), role, outbox_limit=outbox_limit
         )
-        session = SocketSession(connection, hub, router, spaces)
+        session = SocketSession(connection, hub, router, spaces, media_cdn_base_url=media_cdn_base_url)
         writer = asyncio.create_task(connection.write_loop())
         closed = asyncio.create_task(connection.until_closed())
         reader: asyncio.Task[None] | None = None

@@ -2,7 +2,9 @@
 
 Event payloads are forwarded as the bytes the space-state owner published (the socket
 protocol and the bus share one event model), so an event is encoded once however many
-sockets receive it.
+sockets receive it. Beside the events, each room relays what core NATS carries for the
+space without a seq: generation progress (`job:progress`) and the chat bot's streamed
+text (`chat:delta`), also as published.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from makefx_bus import MSG_ID_HEADER, Bus
 from makefx_bus.codec import decode
 from makefx_contracts.presence import PresenceBeacon
 from makefx_contracts.socket import PresenceChanged
-from makefx_contracts.subjects import GENERATION_PROGRESS, PRESENCE, SPACE_EVENTS
+from makefx_contracts.subjects import CHAT_DELTAS, GENERATION_PROGRESS, PRESENCE, SPACE_EVENTS
 from makefx_gateway.realtime.connection import CLOSE_SERVER_SHUTDOWN, Connection
 from makefx_gateway.realtime.presence import PresenceBoard, local_entries
 
@@ -133,16 +135,18 @@ class SpaceHub:
             deliver_policy=DeliverPolicy.NEW,
         )
 
-        async def on_progress(msg: Msg) -> None:
-            # Progress has no seq: it is not an event, and a lost one is replaced by the next.
+        async def on_transient(msg: Msg) -> None:
+            # Job progress and chat deltas have no seq: they are not events, a lost one is
+            # made good by the next (or by the final event), so a syncing socket just misses it.
             frame = msg.data.decode()
             for connection in list(room.connections):
                 if connection.synced:
                     connection.send(frame)
 
         presence = await self.bus.nats.subscribe(PRESENCE.fill(space_id=room.space_id), cb=on_beacon)
-        progress = await self.bus.nats.subscribe(GENERATION_PROGRESS.fill(space_id=room.space_id), cb=on_progress)
-        room.subscriptions = [events, presence, progress]
+        progress = await self.bus.nats.subscribe(GENERATION_PROGRESS.fill(space_id=room.space_id), cb=on_transient)
+        deltas = await self.bus.nats.subscribe(CHAT_DELTAS.fill(space_id=room.space_id), cb=on_transient)
+        room.subscriptions = [events, presence, progress, deltas]
 
     async def _close_room(self, room: Room) -> None:
         if room.presence_due is not None:

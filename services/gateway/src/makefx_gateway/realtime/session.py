@@ -1,9 +1,12 @@
 """The socket protocol of one connection: decode a client frame, act on it, answer it.
 
-Mutations become space commands for the owning space-state replica, stamped with the
-acting user and their current role; `ack {requestId, seq}` answers success and an `error`
-frame with the request id answers anything else. A malformed frame gets an `error` and
-the socket stays open.
+Mutations (chat messages and approval decisions among them) become space commands for
+the owning space-state replica, stamped with the acting user and their current role;
+`ack {requestId, seq}` answers success and an `error` frame with the request id answers
+anything else — except a refused `chat:send`, answered `chat:error` as the original
+product did. Reads of the conversation and of the approvals are queries to the owner,
+answered by a reply of the same type. A malformed frame gets an `error` and the socket
+stays open.
 """
 
 from __future__ import annotations
@@ -20,13 +23,23 @@ from makefx_contracts import FxError
 from makefx_contracts.errors import InternalError, InvalidMessage, NotFound, PermissionDenied, UnknownMessageType
 from makefx_contracts.events import VariantCreated
 from makefx_contracts.generation import GenerateStarted, RefineStarted
+from makefx_contracts.identity import Role
 from makefx_contracts.socket import (
     Ack,
+    ApprovalApprove,
+    ApprovalListReply,
+    ApprovalListRequest,
+    ApprovalReject,
     AssetCreate,
     AssetDelete,
     AssetFork,
     AssetSetActive,
     AssetUpdate,
+    ChatClear,
+    ChatError,
+    ChatHistoryReply,
+    ChatHistoryRequest,
+    ChatSend,
     ClientMessage,
     ClientMessageAny,
     GenerateRequest,
@@ -43,14 +56,20 @@ from makefx_contracts.socket import (
 from makefx_contracts.space import (
     Actor,
     Applied,
+    ApproveAction,
     CancelVariant,
+    ClearChat,
     CreateAsset,
     DeleteAsset,
     DeleteVariant,
     ForkAsset,
+    GetChatHistory,
     GetEventsSince,
+    ListApprovals,
     RefineVariant,
+    RejectAction,
     RetryVariant,
+    SendChat,
     SetActiveVariant,
     SeverLineage,
     SpaceCommand,
@@ -84,18 +103,34 @@ _COMMANDS: dict[type[ClientMessage], type[SpaceCommand]] = {
     RefineRequest: RefineVariant,
     VariantRetry: RetryVariant,
     VariantCancel: CancelVariant,
+    ChatSend: SendChat,
+    ChatClear: ClearChat,
+    ApprovalApprove: ApproveAction,
+    ApprovalReject: RejectAction,
 }
+
+_CHAT_SEND = ChatSend.type_name()
 
 # Resume from the event log when at most this many events were missed; beyond, a full sync is cheaper.
 RESUME_LIMIT = 1000
 
 
 class SocketSession:
-    def __init__(self, connection: Connection, hub: SpaceHub, router: SpaceRouter, spaces: Spaces) -> None:
+    def __init__(
+        self,
+        connection: Connection,
+        hub: SpaceHub,
+        router: SpaceRouter,
+        spaces: Spaces,
+        *,
+        media_cdn_base_url: str | None = None,
+    ) -> None:
         self.connection = connection
         self.hub = hub
         self.router = router
         self.spaces = spaces
+        # Named in every `sync:state` when set: where browsers load image previews from.
+        self.media_cdn_base_url = media_cdn_base_url
 
     async def handle(self, frame: str | bytes) -> None:
         # Each socket message is its own piece of work, traced under the connection's user.
@@ -104,15 +139,18 @@ class SocketSession:
 
     async def _handle(self, frame: str | bytes) -> None:
         request_id: str | None = None
+        chat = False
         try:
             body = _parse(frame)
             request_id = body.get("requestId") if isinstance(body.get("requestId"), str) else None
+            # The chat panel waits for `chat:error`: every failure of a `chat:send` answers so, even an invalid one.
+            chat = body.get("type") == _CHAT_SEND
             await self._dispatch(_validate(body))
         except FxError as error:
-            self._send_error(error, request_id)
+            self._send_error(error, request_id, chat=chat)
         except Exception:
             log.exception("socket message failed in space %s", self.connection.space_id)
-            self._send_error(InternalError("the gateway failed to handle that message"), request_id)
+            self._send_error(InternalError("the gateway failed to handle that message"), request_id, chat=chat)
 
     async def _dispatch(self, message: ClientMessage) -> None:
         if isinstance(message, SyncRequest):
@@ -122,16 +160,39 @@ class SocketSession:
             await self.hub.presence_changed(self.connection.space_id)
             if message.request_id:
                 self._send(Ack(request_id=message.request_id, seq=self.connection.last_seq))
+        elif isinstance(message, ChatHistoryRequest):
+            await self._chat_history(message)
+        elif isinstance(message, ApprovalListRequest):
+            await self._approvals(message)
         else:
             await self._mutate(message)
 
-    async def _mutate(self, message: ClientMessage) -> None:
+    async def _current_role(self) -> Role:
+        """The user's role now: read afresh for every change or read, so a demotion or removal takes effect at once."""
         connection = self.connection
-        # The role is read afresh for every change: a demotion takes effect at once.
         role = await self.spaces.role_of(connection.space_id, connection.who.user_id)
         if role is None:
             raise NotFound("you are no longer a member of this space")
         connection.role = role
+        return role
+
+    async def _chat_history(self, message: ChatHistoryRequest) -> None:
+        await self._current_role()  # any member may read the conversation
+        space_id = self.connection.space_id
+        history = await self.router.request(
+            space_id, GetChatHistory(space_id=space_id, limit=message.limit, before=message.before)
+        )
+        self._send(ChatHistoryReply(request_id=message.request_id, messages=history.messages))
+
+    async def _approvals(self, message: ApprovalListRequest) -> None:
+        await self._current_role()  # any member may see what waits for approval; deciding needs an editor
+        space_id = self.connection.space_id
+        pending = await self.router.request(space_id, ListApprovals(space_id=space_id))
+        self._send(ApprovalListReply(request_id=message.request_id, approvals=pending.approvals))
+
+    async def _mutate(self, message: ClientMessage) -> None:
+        connection = self.connection
+        role = await self._current_role()
         if not role.can_edit:
             raise PermissionDenied("viewers can look but not change this space", details={"role": role.value})
         fields = {name: value for name, value in message if name not in ("type", "request_id")}
@@ -177,7 +238,10 @@ class SocketSession:
             seq, body = await read_state(self.router, space_id)
             presence = [entry.model_dump(mode="json") for entry in self.hub.presence_of(space_id)]
             # sync:state (see makefx_contracts.socket.SyncState), composed around the owner's JSON.
-            connection.send(with_fields(body, type=SyncState.type_name(), seq=seq, presence=presence))
+            fields: dict[str, object] = {"type": SyncState.type_name(), "seq": seq, "presence": presence}
+            if self.media_cdn_base_url is not None:
+                fields["mediaCdnBaseUrl"] = self.media_cdn_base_url
+            connection.send(with_fields(body, **fields))
             connection.finish_sync(seq)
         except BaseException:
             # Never leave a socket holding events forever: release them at what it had.
@@ -187,8 +251,11 @@ class SocketSession:
     def _send(self, message: Any) -> None:
         self.connection.send(message.to_json().decode())
 
-    def _send_error(self, error: FxError, request_id: str | None) -> None:
-        self._send(error.to_reply(request_id))
+    def _send_error(self, error: FxError, request_id: str | None, *, chat: bool = False) -> None:
+        if chat:
+            self._send(ChatError(request_id=request_id, error=error.message, code=error.code.value))
+        else:
+            self._send(error.to_reply(request_id))
 
 
 def _parse(frame: str | bytes) -> dict[str, Any]:
