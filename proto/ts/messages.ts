@@ -335,6 +335,8 @@ export interface ChatContext {
   spaceId: string;
   seq: number;
   turn: ChatMessageRow;
+  /** the bot's reply to `turn` when already posted: a turn delivered again is not re-asked */
+  reply?: ChatMessageRow | null;
   messages: ChatMessageRow[];
   assets: AssetRow[];
   variants: VariantRow[];

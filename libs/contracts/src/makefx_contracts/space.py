@@ -500,6 +500,10 @@ class ChatContext(Message):
     space_id: str
     seq: int
     turn: ChatMessageRow
+    reply: ChatMessageRow | None = Field(
+        default=None,
+        description="the bot's reply to `turn` when already posted: a turn delivered again is not re-asked",
+    )
     messages: list[ChatMessageRow]
     assets: list[AssetRow]
     variants: list[VariantRow]
