@@ -1,13 +1,15 @@
 """Media: serving a 100 MB video through the gateway with Range reads, and the thumbnail of a 4096x4096 PNG.
 
-Everything runs in this process on one event loop per server (uvicorn), as in the tests: a
-nats-server, a space-state replica, a media service on the fs store and the gateway. The
-video is served as a client would read it: sequential 8 MiB `Range` reads through
-`GET /api/spaces/{spaceId}/variants/{variantId}/media` (auth, membership, variant lookup, then
-the gateway streams the media service's signed URL). The baseline is reading the same file
-straight from disk in the same run; the target is at least 50% of it. The thumbnail is the
-whole `IngestMedia` of a staged 4096x4096 PNG (sniff, decode, WebP thumbnail, move), beside
-Pillow doing the decode and thumbnail alone.
+The media service and the gateway run as their own processes (`python -m makefx_media`,
+`python -m makefx_gateway`), as deployed; the nats-server, a space-state replica and the
+client run here. The video is read as a browser would: sequential 8 MiB `Range` reads of
+`GET /api/spaces/{spaceId}/variants/{variantId}/media` (auth, membership, variant lookup),
+measured three ways in each round: through a gateway that streams the media service's signed
+URL, through a gateway that answers 307 to it (`MAKEFX_MEDIA_REDIRECT=true`; the client
+follows), and from the media service's byte endpoint alone. The baseline is reading the same
+file straight from disk (the page cache) in the same run; the issue's target is at least 50%
+of it. The thumbnail is the whole `IngestMedia` of a staged 4096x4096 PNG (sniff, decode,
+WebP thumbnail, move), beside Pillow doing the decode and thumbnail alone.
 """
 
 from __future__ import annotations
@@ -17,11 +19,13 @@ import contextlib
 import io
 import os
 import socket
+import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
 
+import aiohttp
 import httpx
 import uvicorn
 from fastapi import FastAPI
@@ -32,9 +36,6 @@ from makefx_cli.nats_server import NatsServer
 from makefx_contracts.events import VariantCreated
 from makefx_contracts.media import IngestMedia, SignMedia, SignMethod
 from makefx_contracts.rows import MediaKind, VariantRow, VariantStatus
-from makefx_gateway.app import bootstrap as bootstrap_gateway
-from makefx_gateway.settings import GatewaySettings
-from makefx_media.app import bootstrap as bootstrap_media
 from makefx_media.settings import MediaSettings
 from makefx_settings import ServiceSettings
 from makefx_space_state.app import bootstrap as bootstrap_space_state
@@ -66,6 +67,43 @@ async def _serve(app: FastAPI, stack: contextlib.AsyncExitStack, sock: socket.so
     return server.servers[0].sockets[0].getsockname()[1]
 
 
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def _spawn(module: str, env: dict[str, str], stack: contextlib.AsyncExitStack, port: int | None = None) -> str:
+    """Start `python -m <module>` (on a free port unless given); its base URL once `/readyz` answers 200."""
+    port = port or _free_port()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        module,
+        env={**os.environ, **env, "MAKEFX_HTTP_HOST": "127.0.0.1", "MAKEFX_HTTP_PORT": str(port)},
+    )
+
+    async def stop() -> None:
+        process.terminate()
+        try:
+            async with asyncio.timeout(15):
+                await process.wait()
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+
+    stack.push_async_callback(stop)
+    url = f"http://127.0.0.1:{port}"
+    async with httpx.AsyncClient(base_url=url, timeout=2) as probe, asyncio.timeout(60):
+        while True:
+            if process.returncode is not None:
+                raise RuntimeError(f"{module} exited with {process.returncode}")
+            with contextlib.suppress(httpx.HTTPError):
+                if (await probe.get("/readyz")).status_code == 200:
+                    return url
+            await asyncio.sleep(0.1)
+
+
 def _raw_read(path: Path) -> float:
     """Seconds to read the file in CHUNK pieces from disk (the page cache, after the first round)."""
     started = time.perf_counter()
@@ -94,35 +132,46 @@ async def run() -> None:
                     SpaceStateSettings(data_dir=root / "state", replica_id="state-bench", **common)
                 )
                 await _serve(state_app, stack)
-                sock = socket.socket()
-                sock.bind(("127.0.0.1", 0))
-                stack.callback(sock.close)
                 media_settings = MediaSettings(
                     data_dir=root / "media",
                     storage_backend="fs",
                     media_signing_secret="bench-media-signing-secret-long-enough!!",
-                    http_host="127.0.0.1",
-                    http_port=sock.getsockname()[1],
                     **common,
                 )
-                await _serve(bootstrap_media(media_settings), stack, sock)
-                gateway_port = await _serve(
-                    bootstrap_gateway(
-                        GatewaySettings(
-                            data_dir=root / "gateway",
-                            jwt_secret="bench-gateway-jwt-secret-of-32-bytes-or-more",
-                            access_cookie_secure=False,
-                            argon2_time_cost=1,
-                            argon2_memory_cost_kib=8,
-                            argon2_parallelism=1,
-                            **common,
-                        )
-                    ),
+                process_env = {
+                    "MAKEFX_NATS_URL": nats.url,
+                    "MAKEFX_LOG_FORMAT": "text",
+                    "MAKEFX_LOG_LEVEL": "WARNING",
+                }
+                media_port = _free_port()
+                await _spawn(
+                    "makefx_media",
+                    {
+                        **process_env,
+                        "MAKEFX_DATA_DIR": str(root / "media"),
+                        "MAKEFX_STORAGE_BACKEND": "fs",
+                        "MAKEFX_MEDIA_SIGNING_SECRET": media_settings.media_signing_secret.get_secret_value(),
+                        "MAKEFX_MEDIA_PUBLIC_URL": f"http://127.0.0.1:{media_port}",
+                    },
+                    stack,
+                    port=media_port,
+                )
+                gateway_env = {
+                    **process_env,
+                    "MAKEFX_DATA_DIR": str(root / "gateway"),
+                    "MAKEFX_JWT_SECRET": "bench-gateway-jwt-secret-of-32-bytes-or-more",
+                    "MAKEFX_ACCESS_COOKIE_SECURE": "false",
+                    "MAKEFX_ARGON2_TIME_COST": "1",
+                    "MAKEFX_ARGON2_MEMORY_COST_KIB": "8",
+                    "MAKEFX_ARGON2_PARALLELISM": "1",
+                }
+                gateway_url = await _spawn("makefx_gateway", gateway_env, stack)
+                redirecting_url = await _spawn(
+                    "makefx_gateway",
+                    {**gateway_env, "MAKEFX_SERVICE_NAME": "gateway-redirect", "MAKEFX_MEDIA_REDIRECT": "true"},
                     stack,
                 )
-                http = await stack.enter_async_context(
-                    httpx.AsyncClient(base_url=f"http://127.0.0.1:{gateway_port}", timeout=120)
-                )
+                http = await stack.enter_async_context(httpx.AsyncClient(base_url=gateway_url, timeout=120))
                 bus = Bus(ServiceSettings(nats_url=nats.url, service_name="bench-media"))
                 await bus.start()
                 stack.push_async_callback(bus.stop)
@@ -177,27 +226,60 @@ async def run() -> None:
                 url = f"/api/spaces/{space_id}/variants/{variant_id}/media"
                 signed = await bus.request(SignMedia(key=key, method=SignMethod.GET, expires_seconds=3600))
 
-                async def ranged(client: httpx.AsyncClient, target: str, extra: dict[str, str]) -> float:
+                # The reads use aiohttp, whose C parser keeps the client from being what is measured
+                # (httpx reads about half as fast; see docs/decisions/0019).
+                reader = await stack.enter_async_context(aiohttp.ClientSession())
+
+                async def ranged(target: str, extra: dict[str, str]) -> float:
                     started = time.perf_counter()
                     for offset in range(0, VIDEO_BYTES, CHUNK):
                         end = min(offset + CHUNK, VIDEO_BYTES) - 1
-                        response = await client.get(target, headers={**extra, "Range": f"bytes={offset}-{end}"})
-                        assert response.status_code == 206, response.text
-                        assert len(response.content) == end - offset + 1
+                        async with reader.get(target, headers={**extra, "Range": f"bytes={offset}-{end}"}) as response:
+                            assert response.status == 206, await response.text()
+                            received = 0
+                            async for chunk in response.content.iter_any():
+                                received += len(chunk)
+                        assert received == end - offset + 1
                     return time.perf_counter() - started
 
-                raw, direct, gateway = [], [], []
+                raw, direct, gateway, redirected = [], [], [], []
                 for _ in range(ROUNDS):
                     raw.append(await asyncio.to_thread(_raw_read, video))
-                    direct.append(await ranged(http, signed.url, {}))
-                    gateway.append(await ranged(http, url, headers))
+                    direct.append(await ranged(signed.url, {}))
+                    gateway.append(await ranged(gateway_url + url, headers))
+                    redirected.append(await ranged(redirecting_url + url, headers))
+
+                # What each request costs besides its bytes: sign-in, membership, the variant, the hop.
+                async def one_byte_reads(target: str, extra: dict[str, str]) -> list[float]:
+                    times = []
+                    for _ in range(100):
+                        started = time.perf_counter()
+                        async with reader.get(target, headers={**extra, "Range": "bytes=0-0"}) as response:
+                            assert response.status == 206
+                            await response.read()
+                        times.append(time.perf_counter() - started)
+                    return times
+
+                table.latency(
+                    "1-byte Range read, gateway",
+                    Latency.of(await one_byte_reads(gateway_url + url, headers)),
+                    Latency.of(await one_byte_reads(signed.url, {})),
+                    "byte endpoint",
+                )
                 mb = VIDEO_BYTES / MiB
-                best_raw, best_direct, best_gateway = mb / min(raw), mb / min(direct), mb / min(gateway)
-                table.throughput("gateway Range reads (MiB)", best_gateway, best_raw, "raw file read")
-                table.throughput("media byte endpoint (MiB)", best_direct, best_raw, "raw file read")
+                best_raw = mb / min(raw)
+                best = {
+                    "gateway, streamed (MiB)": mb / min(gateway),
+                    "gateway, 307 to signed URL (MiB)": mb / min(redirected),
+                    "media byte endpoint (MiB)": mb / min(direct),
+                }
+                for name, per_second in best.items():
+                    table.throughput(name, per_second, best_raw, "raw file read")
+                fastest_gateway = max(best["gateway, streamed (MiB)"], best["gateway, 307 to signed URL (MiB)"])
                 table.note(
-                    f"100 MiB in {CHUNK // MiB} MiB Range reads, best of {ROUNDS}; target ≥ 50% of raw: "
-                    f"{'met' if best_gateway >= best_raw / 2 else 'NOT met'} ({best_gateway / best_raw:.0%})"
+                    f"100 MiB in {CHUNK // MiB} MiB Range reads, best of {ROUNDS}, services in their own processes; "
+                    f"target ≥ 50% of raw: {'met' if fastest_gateway >= best_raw / 2 else 'NOT met'} "
+                    f"(best gateway path {fastest_gateway / best_raw:.0%})"
                 )
 
                 # The thumbnail of a 4096x4096 PNG: the whole ingest beside Pillow alone.

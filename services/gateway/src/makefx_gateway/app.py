@@ -13,8 +13,8 @@ from makefx_gateway.errors import install_error_handlers
 from makefx_gateway.handlers import IdentityResponders
 from makefx_gateway.http.auth import auth_router
 from makefx_gateway.http.frontend import frontend_router
-from makefx_gateway.http.limits import BodyLimit
-from makefx_gateway.http.media import media_router
+from makefx_gateway.http.limits import BodyLimit, RouteLimit
+from makefx_gateway.http.media import ONE_STEP_UPLOAD_PATH, MediaClient, media_router, upload_body_limit
 from makefx_gateway.http.model_registry import models_router
 from makefx_gateway.http.realtime import realtime_router
 from makefx_gateway.http.security import AccessCookie, credentials
@@ -60,6 +60,7 @@ def bootstrap(settings: GatewaySettings) -> FastAPI:
 
     cookie = AccessCookie(name=settings.access_cookie_name, secure=settings.access_cookie_secure)
     caller = credentials(accounts, cookie)
+    media = MediaClient()
     app = build_app(
         Service(
             settings=settings,
@@ -70,13 +71,20 @@ def bootstrap(settings: GatewaySettings) -> FastAPI:
                 spaces_router(spaces, caller),
                 usage_router(bus, spaces, caller),
                 models_router(),
-                media_router(settings, spaces, bus, router, caller),
+                media_router(settings, spaces, bus, router, caller, media),
                 realtime_router(
-                    accounts, spaces, hub, router, cookie, caller, outbox_limit=settings.socket_outbox_limit
+                    accounts,
+                    spaces,
+                    hub,
+                    router,
+                    cookie,
+                    caller,
+                    outbox_limit=settings.socket_outbox_limit,
+                    media_cdn_base_url=settings.media_cdn_base_url,
                 ),
             ],
-            on_start=[store.migrate, directory.start, hub.start],
-            on_stop=[store.close, directory.stop, hub.stop],
+            on_start=[store.migrate, directory.start, hub.start, media.start],
+            on_stop=[store.close, directory.stop, hub.stop, media.stop],
             checks=[store.problem],
             openapi_url="/api/openapi.json",
         )
@@ -85,5 +93,9 @@ def bootstrap(settings: GatewaySettings) -> FastAPI:
         # Last, so every API route matches first.
         app.include_router(frontend_router(settings.frontend_dir))
     install_error_handlers(app)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_body_bytes,
+        routes=[RouteLimit("POST", ONE_STEP_UPLOAD_PATH, upload_body_limit(settings))],
+    )
     return app
