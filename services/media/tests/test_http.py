@@ -110,6 +110,23 @@ async def test_a_signed_put_stores_the_upload_like_s3(media: RunningMedia) -> No
     assert await media.read("staging/spc_1/var_2") == BODY
 
 
+async def test_a_browser_on_another_origin_may_put_to_a_signed_url_without_credentials(media: RunningMedia) -> None:
+    url = await media.sign("staging/spc_1/var_2", SignMethod.PUT)
+    origin = {"Origin": "http://127.0.0.1:8000"}
+    preflight = await media.http.options(
+        url,
+        headers=origin | {"Access-Control-Request-Method": "PUT", "Access-Control-Request-Headers": "content-type"},
+    )
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == "*"
+    assert "PUT" in preflight.headers["access-control-allow-methods"]
+    assert "access-control-allow-credentials" not in preflight.headers
+    stored = await media.http.put(url, content=BODY, headers=origin | {"Content-Type": "image/png"})
+    assert stored.status_code == 200
+    assert stored.headers["access-control-allow-origin"] == "*"
+    assert "etag" in stored.headers["access-control-expose-headers"].lower()
+
+
 async def test_an_upload_declared_as_a_page_is_stored_as_plain_bytes(media: RunningMedia) -> None:
     url = await media.sign("staging/spc_1/var_2", SignMethod.PUT)
     await media.http.put(url, content=b"<html><script>alert(1)</script>", headers={"Content-Type": "text/html"})

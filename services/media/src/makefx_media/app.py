@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from makefx_bus import Bus
 from makefx_media import handlers
@@ -46,5 +47,16 @@ def bootstrap(settings: MediaSettings) -> FastAPI:
             checks=[store_answers],
         )
     )
+    if signer is not None:
+        # Browsers PUT uploads to (and may GET) signed URLs from the app's own origin.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.media_cors_origins,
+            allow_credentials=False,
+            allow_methods=["GET", "HEAD", "PUT"],
+            allow_headers=["*"],
+            expose_headers=["ETag", "Content-Range", "Accept-Ranges", "Content-Length"],
+            max_age=600,
+        )
     app.state.media = service
     return app

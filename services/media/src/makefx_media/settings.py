@@ -24,6 +24,9 @@ class MediaSettings(StorageSettings):
     media_public_url: str | None = None
     # With an S3 backend, sign URLs straight to the bucket (bytes bypass this service).
     media_direct_urls: bool = True
+    # Pages allowed to GET/PUT signed URLs from a browser (CORS). The signature in the URL is
+    # the only credential and no cookie is ever accepted, so any origin is safe by default.
+    media_cors_origins: list[str] = Field(default_factory=lambda: ["*"])
 
     # Largest file per media kind, and largest upload to a staging key.
     max_image_bytes: int = Field(default=30 * MiB, gt=0)
