@@ -3,8 +3,8 @@
 The chat service runs its `local` assistant (no Anthropic key) and generation its `local`
 providers, so nothing leaves the machine. Two members watch one space: the bot's reply
 streams to both as `chat:delta` frames and ends as the same `chat:message` on both; an
-actor-mode proposal becomes an approval that an editor approves (a variant is generated
-and completes) or rejects (nothing is made); a viewer cannot decide.
+actor-mode proposal becomes an approval that an editor approves (a variant is generated,
+completes, and the conversation is told) or rejects (nothing is made); a viewer cannot decide.
 """
 
 from __future__ import annotations
@@ -158,6 +158,21 @@ class Peer:
     def deltas(self, message_id: str) -> list[Frame]:
         return [f for f in self.frames if f["type"] == "chat:delta" and f["messageId"] == reply_id(message_id)]
 
+    async def streamed(self, message_id: str, content: str, *, timeout: float = 30) -> list[Frame]:
+        """The reply's deltas once their texts, in index order, spell `content`; in arrival order.
+
+        Deltas come on core NATS and the stored `chat:message` on JetStream, two subscriptions:
+        a delta may arrive after the message, so this waits for them. Core NATS may drop one;
+        on one local server with two readers none is, and a lost one would end this in a timeout.
+        """
+        async with asyncio.timeout(timeout):
+            while _spelled(self.deltas(message_id)) != content:
+                if self._closed:
+                    raise AssertionError("the socket closed before the deltas arrived")
+                self._arrived.clear()
+                await self._arrived.wait()
+        return self.deltas(message_id)
+
     async def approval(self, predicate: Callable[[Frame], bool], *, timeout: float = 30) -> Frame:
         frame = await self.wait_for(
             lambda f: f["type"] in ("approval:created", "approval:updated") and predicate(f["approval"]),
@@ -169,6 +184,14 @@ class Peer:
         await self.ws.close()
         if self._reader is not None:
             await self._reader
+
+
+def _spelled(deltas: list[Frame]) -> str | None:
+    """The deltas' texts in index order, when their indices are exactly 0..n-1 (none missing, none twice)."""
+    indices = sorted(delta["index"] for delta in deltas)
+    if indices != list(range(len(deltas))):
+        return None
+    return "".join(delta["text"] for delta in sorted(deltas, key=lambda delta: delta["index"]))
 
 
 class Product:
@@ -307,12 +330,12 @@ async def test_a_chat_turn_streams_deltas_to_both_sockets_and_ends_with_the_same
     reply = replies[0]
     assert reply["role"] == "assistant" and "This space has no assets yet." in reply["content"]
     for peer in (room.alice, room.bob):
-        deltas = peer.deltas(asked)
-        assert [delta["index"] for delta in deltas] == list(range(len(deltas))) and len(deltas) >= 2
-        assert "".join(delta["text"] for delta in deltas) == reply["content"]
-        # Every delta arrives before the stored message that ends the stream.
-        ended = next(i for i, f in enumerate(peer.frames) if f["type"] == "chat:message" and f["message"] == reply)
-        assert all(peer.frames.index(delta) < ended for delta in deltas)
+        # Promised: the deltas, put in index order, spell the stored message (their arrival order is not).
+        deltas = await peer.streamed(asked, reply["content"])
+        assert len(deltas) >= 2 and {delta["messageId"] for delta in deltas} == {reply["id"]}
+        assert [
+            f["message"] for f in peer.frames if f["type"] == "chat:message" and f["message"]["id"] == reply["id"]
+        ] == [reply]
     history = await room.bob.call("chat:history")
     assert [(m["role"], m["id"]) for m in history["messages"]] == [("user", asked), ("assistant", reply["id"])]
 
@@ -341,6 +364,19 @@ async def test_an_approved_generate_proposal_runs_as_the_editor_and_its_variant_
         assert result["status"] == "completed"
     outcome = await room.bob.wait_for(lambda f: f["type"] == "chat:message" and f["message"]["role"] == "tool")
     assert outcome["message"]["tool_call_id"] == call["id"] and "done" in outcome["message"]["content"]
+    for peer in (room.alice, room.bob):
+        # The conversation is told when the generation the approval started has ended.
+        told = await peer.wait_for(
+            lambda f: (
+                f["type"] == "chat:message"
+                and f["message"]["role"] == "tool"
+                and json.loads(f["message"]["metadata"] or "{}").get("variantId") == variant_id
+            ),
+            timeout=90,
+        )
+        assert told["message"]["content"] == "The image 'Red fox in the snow' is ready."
+        assert told["message"]["tool_call_id"] == call["id"]
+        assert json.loads(told["message"]["metadata"])["variantStatus"] == "completed"
 
     twice = await room.alice.call("approval:approve", approvalId=pending["id"])
     assert twice["type"] == "error" and twice["code"] == "INVALID_STATE"

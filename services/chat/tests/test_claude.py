@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 
 import anthropic
@@ -27,6 +28,23 @@ from .fake_anthropic import (
 from .spaces import fox_space
 
 MODEL = "claude-sonnet-5-5"
+
+RENAME_ASSET_TOOL = """
+{
+  "name": "rename_asset",
+  "description": "Rename an asset.",
+  "input_schema": {
+    "type": "object",
+    "title": "RenameAssetInput",
+    "additionalProperties": false,
+    "properties": {
+      "assetId": {"type": "string", "title": "Assetid"},
+      "name": {"type": "string", "title": "Name", "minLength": 1, "maxLength": 200}
+    },
+    "required": ["assetId", "name"]
+  }
+}
+"""
 
 
 @pytest.fixture
@@ -107,6 +125,9 @@ async def test_in_actor_mode_the_tools_are_sent_and_tool_use_blocks_come_back_as
     assert "Mode: actor" in body["system"]
     assert body["tools"] == tool_definitions()
     assert [tool["name"] for tool in body["tools"]] == list(TOOLS)
+    # One definition written out whole, as the Messages API receives it (camelCase, like the socket).
+    [rename_tool] = [tool for tool in body["tools"] if tool["name"] == "rename_asset"]
+    assert rename_tool == json.loads(RENAME_ASSET_TOOL)
     assert body["tools"][0]["input_schema"] == TOOLS["generate"].input_schema()
     assert "prompt" in body["tools"][0]["input_schema"]["properties"]
     assert [(call.id, call.name, call.input) for call in answer.tool_calls] == [

@@ -174,9 +174,43 @@ async def test_a_turn_queued_twice_is_stored_once_and_metered_once(claude_stack:
     await stack.bus.persist(turn, msg_id=f"{asked}-again")
     await turns_done(stack)
 
+    assert len(claude.requests) == 1  # the second copy found the reply stored and asked Claude nothing
     replies = [message for message in await stack.history(space_id) if message.role == "assistant"]
     assert [message.id for message in replies] == [reply.id]
     assert [usage["id"] for usage in await usage_events(stack, 1)] == [reply.id]
+
+
+def _worker(stack: Stack, claude: FakeAnthropic) -> TurnWorker:
+    """A second chat worker in the test's process, talking to the fake Messages API."""
+    assert stack.bus is not None and stack.router is not None
+    client = anthropic.AsyncAnthropic(api_key=claude.api_key, base_url=claude.url, max_retries=0)
+    return TurnWorker(
+        stack.bus,
+        stack.router,
+        ClaudeAssistant(client, model="claude-sonnet-5-5", max_tokens=100),
+        ChatSettings(nats_url=stack.nats.url),
+    )
+
+
+async def test_two_copies_of_a_turn_answered_at_once_by_one_worker_ask_claude_once(
+    claude_stack: Stack, claude: FakeAnthropic
+):
+    stack = claude_stack
+    claude.script(said("Just ", "once.", input_tokens=40, output_tokens=4))
+    owner = await stack.register("Owner")
+    space_id = await stack.space(owner)
+    stack.processes["chat"].stop()  # the turn waits in CHAT; only the worker below answers it
+    asked = await stack.send(space_id, owner, "Hello twice")
+    worker = _worker(stack, claude)
+    turn = ChatTurn(space_id=space_id, message_id=asked, mode=ChatMode.ADVISOR, actor=owner.actor(), at=0)
+
+    await asyncio.gather(worker.run(turn), worker.run(turn))
+
+    assert len(claude.requests) == 1
+    replies = [message for message in await stack.history(space_id) if message.role == "assistant"]
+    assert [(message.id, message.content) for message in replies] == [(reply_id(asked), "Just once.")]
+    [usage] = await usage_events(stack, 1)
+    assert (usage["id"], usage["quantity"]) == (reply_id(asked), 44)
 
 
 async def test_a_redelivered_turn_whose_reply_is_stored_is_not_answered_again_and_its_usage_stays_one_event(
@@ -189,18 +223,11 @@ async def test_a_redelivered_turn_whose_reply_is_stored_is_not_answered_again_an
     asked = await stack.send(space_id, owner, "Say it once")
     reply = await stack.reply_to(space_id, asked)
     await turns_done(stack)
-    assert stack.bus is not None and stack.router is not None
-    client = anthropic.AsyncAnthropic(api_key=claude.api_key, base_url=claude.url, max_retries=0)
-    worker = TurnWorker(
-        stack.bus,
-        stack.router,
-        ClaudeAssistant(client, model="claude-sonnet-5-5", max_tokens=100),
-        ChatSettings(nats_url=stack.nats.url),
-    )
+    worker = _worker(stack, claude)
 
     # What JetStream delivers again when a worker crashed after the owner stored the reply, before its ack.
     turn = ChatTurn(space_id=space_id, message_id=asked, mode=ChatMode.ADVISOR, actor=owner.actor(), at=0)
-    await worker.run(turn, redelivered=True)
+    await worker.run(turn)
 
     assert len(claude.requests) == 1
     replies = [message for message in await stack.history(space_id) if message.role == "assistant"]

@@ -17,14 +17,19 @@ from makefx_contracts.rows import ApprovalStatus, ChatMessageRow, ChatMode, Chat
 from makefx_contracts.space import (
     Applied,
     ApproveAction,
+    CancelVariant,
     ClearChat,
+    CompleteVariant,
+    FailVariant,
     GetAsset,
     GetChatHistory,
     GetEventsSince,
     ListApprovals,
     PostChatReply,
     RejectAction,
+    RetryVariant,
     SendChat,
+    StartGeneration,
     ToolCall,
 )
 from makefx_contracts.subjects import CHAT_REQUESTS, STREAM_CHAT
@@ -32,7 +37,7 @@ from makefx_space_state.errors import PublishFailed
 from makefx_space_state.publisher import BusEventPublisher, BusJobPublisher, BusTurnPublisher
 
 from .conftest import EDITOR, OWNER, VIEWER, SpaceWorld
-from .test_generation import jobs_for
+from .test_generation import jobs_for, media
 
 
 class RecordingTurns:
@@ -389,6 +394,102 @@ async def test_a_tool_whose_target_is_gone_fails_and_the_next_one_still_runs(wor
     assert [event.seq for event in failed.events + done.events] == list(range(failed.events[0].seq, done.seq + 1))
 
 
+# -- how an approved generation ends -------------------------------------------------------------
+
+
+async def _approved(world: SpaceWorld, name: str = "generate", args: dict[str, Any] = FOX):
+    """An approval of `name` approved by the owner; the approval and the variant its job makes."""
+    approval = await _proposed(world, name, args)
+    applied = await world.apply(ApproveAction, OWNER, approval_id=approval.id)
+    variant = next(event.variant for event in applied.events if event.type == "variant:created")
+    return approval, variant
+
+
+async def test_an_approved_generation_that_completes_is_told_to_the_conversation_in_the_same_transaction(
+    world: SpaceWorld,
+):
+    approval, variant = await _approved(world)
+
+    done = await world.apply(CompleteVariant, EDITOR, variant_id=variant.id, attempt=1, media=media(variant.id))
+    again = await world.apply(CompleteVariant, EDITOR, variant_id=variant.id, attempt=1, media=media(variant.id))
+
+    assert [event.type for event in done.events] == [
+        "variant:updated",
+        "asset:updated",
+        "generate:result",
+        "chat:message",
+    ]
+    told = done.events[-1].message
+    assert (told.role, told.tool_call_id, told.created_by) == (ChatRole.TOOL, "call-0", OWNER.user_id)
+    assert told.content == "The image 'Fox' is ready."
+    assert json.loads(told.metadata) == {
+        "approvalId": approval.id,
+        "toolName": "generate",
+        "assetId": variant.asset_id,
+        "variantId": variant.id,
+        "variantStatus": "completed",
+    }
+    assert (await history(world))[-1] == told
+    assert again.events == []  # a repeated report ends nothing, and tells nothing
+
+
+async def test_a_failed_approved_generation_is_told_with_its_reason_and_its_retry_is_told_again(world: SpaceWorld):
+    approval, variant = await _approved(world)
+
+    failed = await world.apply(FailVariant, EDITOR, variant_id=variant.id, attempt=1, error_message="Blocked: unsafe")
+    await world.apply(RetryVariant, EDITOR, variant_id=variant.id)
+    done = await world.apply(CompleteVariant, EDITOR, variant_id=variant.id, attempt=2, media=media(variant.id))
+
+    assert [event.type for event in failed.events] == ["variant:updated", "generate:result", "chat:message"]
+    told = failed.events[-1].message
+    assert (told.role, told.tool_call_id) == (ChatRole.TOOL, "call-0")
+    assert told.content == "The generation of 'Fox' failed: Blocked: unsafe"
+    metadata = json.loads(told.metadata)
+    assert (metadata["approvalId"], metadata["variantStatus"], metadata["error"]) == (
+        approval.id,
+        "failed",
+        "Blocked: unsafe",
+    )
+    assert done.events[-1].message.content == "The image 'Fox' is ready."
+    outcomes = [message.content for message in await history(world) if message.role is ChatRole.TOOL]
+    assert outcomes[1:] == ["The generation of 'Fox' failed: Blocked: unsafe", "The image 'Fox' is ready."]
+
+
+async def test_an_approved_refinement_that_completes_or_is_cancelled_is_told(world: SpaceWorld):
+    hero = await world.create_asset("Hero")
+    source = await world.add_variant(hero.id)
+    refine = {"sourceVariantId": source.id, "prompt": "with a hat"}
+    _, first = await _approved(world, "refine", refine)
+    _, second = await _approved(world, "refine", refine)
+
+    done = await world.apply(CompleteVariant, EDITOR, variant_id=first.id, attempt=1, media=media(first.id))
+    cancelled = await world.apply(CancelVariant, EDITOR, variant_id=second.id)
+
+    assert done.events[-1].message.content == "The new variant of the image 'Hero' is ready."
+    assert cancelled.events[-1].message.content == "The refinement of 'Hero' failed: Cancelled before it finished."
+    assert json.loads(cancelled.events[-1].message.metadata)["toolName"] == "refine"
+
+
+async def test_a_generation_not_made_by_an_approval_tells_the_conversation_nothing(world: SpaceWorld):
+    applied = await world.apply(StartGeneration, EDITOR, name="Owl", asset_type="character", prompt="an owl")
+    variant = applied.events[1].variant
+
+    done = await world.apply(CompleteVariant, EDITOR, variant_id=variant.id, attempt=1, media=media(variant.id))
+
+    assert [event.type for event in done.events] == ["variant:updated", "asset:updated", "generate:result"]
+    assert await history(world) == []
+
+
+async def test_a_generation_whose_conversation_was_cleared_ends_without_a_message(world: SpaceWorld):
+    _, variant = await _approved(world)
+    await world.apply(ClearChat, EDITOR)
+
+    done = await world.apply(CompleteVariant, EDITOR, variant_id=variant.id, attempt=1, media=media(variant.id))
+
+    assert [event.type for event in done.events] == ["variant:updated", "asset:updated", "generate:result"]
+    assert await history(world) == []
+
+
 # -- replay and queries -------------------------------------------------------------------------
 
 
@@ -400,8 +501,10 @@ async def test_replaying_the_chat_events_on_a_fresh_replica_reproduces_messages_
     await world.apply(ClearChat, EDITOR)
     second = await ask(world)
     posted = await reply(world, second, ("generate", FOX), ("tag_asset", {"assetId": "a", "tags": ["x"]}))
-    await world.apply(ApproveAction, EDITOR, approval_id=posted.events[1].approval.id)
+    approved = await world.apply(ApproveAction, EDITOR, approval_id=posted.events[1].approval.id)
     await world.apply(RejectAction, EDITOR, approval_id=posted.events[2].approval.id)
+    made = approved.events[1].variant
+    await world.apply(CompleteVariant, EDITOR, variant_id=made.id, attempt=1, media=media(made.id))
     log = await world.service.get_events_since(GetEventsSince(space_id=world.space_id, since_seq=0))
 
     other = make_world(tmp_path / "other", BusEventPublisher(bus), space_id=world.space_id)
@@ -409,6 +512,7 @@ async def test_replaying_the_chat_events_on_a_fresh_replica_reproduces_messages_
 
     assert await history(other) == await history(world)
     assert [m.content for m in await history(other)][:2] == ["make me a fox", "Shall I?"]
+    assert (await history(other))[-1].content == "The image 'Fox' is ready."
     assert await approvals(other, None) == await approvals(world, None)
     assert await other.state() == await world.state()
 

@@ -123,6 +123,29 @@ async def _give_provider_metadata(world: SpaceWorld, variant: VariantRow, metada
     await world.service.publisher.publish(event)
 
 
+async def test_the_context_names_the_reply_already_posted_to_the_turn_with_its_metadata(world: SpaceWorld):
+    turn = await say(world, "hello")
+    before = await context(world, turn.id)
+    posted = await world.apply(
+        PostChatReply,
+        EDITOR,
+        request_id=reply_id(turn.id),
+        reply_to=turn.id,
+        message_id=reply_id(turn.id),
+        content="y" * (chat.CONTEXT_TEXT + 10),
+        metadata={"model": "claude-test", "provider": "anthropic", "inputTokens": 70, "outputTokens": 3},
+    )
+    stored = posted.events[0].message
+
+    after = await context(world, turn.id)
+
+    assert before.reply is None
+    assert after.reply is not None and after.reply.id == reply_id(turn.id) and after.turn == turn
+    assert after.reply.metadata == stored.metadata
+    assert after.reply.content == "y" * chat.CONTEXT_TEXT + chat.TRUNCATED
+    assert after.messages == []  # the reply comes after the turn: it is not one of the messages before it
+
+
 async def test_the_context_of_an_unknown_message_is_not_found(world: SpaceWorld):
     with pytest.raises(NotFound):
         await context(world, "no-such-message")

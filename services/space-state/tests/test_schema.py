@@ -189,6 +189,15 @@ def test_an_active_variant_must_exist_when_the_transaction_commits(db):
     db.execute("ROLLBACK")
 
 
+def test_the_approval_that_made_a_variant_is_found_through_an_index(db):
+    plan = db.execute(
+        "EXPLAIN QUERY PLAN SELECT id FROM approvals"
+        " WHERE json_extract(result, '$.variantId') = ? AND result IS NOT NULL",
+        ("v1",),
+    ).fetchall()
+    assert any("approvals_by_variant" in row[-1] for row in plan), plan
+
+
 async def test_opening_a_version_1_file_migrates_it_and_keeps_its_rows(tmp_path):
     path = tmp_path / "spaces" / "sp" / "space-1.sqlite"
     old = connect(path)

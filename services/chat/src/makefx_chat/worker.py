@@ -2,12 +2,13 @@
 
 A turn is acknowledged only once the owner acknowledged the `PostChatReply` and the usage
 event is in `USAGE`. Both carry the reply's deterministic id (`reply_id(message_id)`), so a
-turn delivered again after a crash is stored, broadcast and metered once; a redelivered
-turn whose reply is already stored is not answered again (its usage is re-published from
-the stored reply, and JetStream drops it as a duplicate). The model failing for good is an
-answer too: the reply says what happened, and the turn is acknowledged (a redelivery
-would not help). When the owner cannot be reached, the turn is handed back (`nak`) with a
-growing delay, and given up after the last delivery.
+turn delivered or queued again is stored, broadcast and metered once. On every delivery
+the turn's context says whether its reply is already stored (`ChatContext.reply`): if so
+the model is not asked again, the usage is re-published from the stored reply's metadata
+(JetStream drops it as a duplicate) and the turn is acknowledged. The model failing for
+good is an answer too: the reply says what happened, and the turn is acknowledged (a
+redelivery would not help). When the owner cannot be reached, the turn is handed back
+(`nak`) with a growing delay, and given up after the last delivery.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from makefx_contracts import FxError
 from makefx_contracts.chat import ChatDelta, ChatTurn, reply_id, tool_command
 from makefx_contracts.errors import InvalidMessage, InvalidState, NotFound, ValidationFailed
 from makefx_contracts.rows import ChatMessageRow, ChatMode
-from makefx_contracts.space import ChatContext, GetChatContext, GetChatHistory, PostChatReply, ToolCall
+from makefx_contracts.space import ChatContext, GetChatContext, PostChatReply, ToolCall
 from makefx_contracts.subjects import CHAT_DELTAS, CHAT_REQUESTS, STREAM_CHAT
 from makefx_contracts.usage import UsageKind, UsageRecorded
 from makefx_router import SpaceRouter
@@ -70,6 +71,9 @@ class TurnWorker:
         self._slots = asyncio.Semaphore(settings.turns_concurrency)
         # Answers the owner has not yet taken, by reply id: a turn handed back is not paid for twice here.
         self._unposted: OrderedDict[str, Answer] = OrderedDict()
+        # Turns being answered here, by reply id, with how many copies hold or wait for the lock: a copy
+        # of a turn fetched while it is being answered waits for that answer, then finds it stored.
+        self._answering: dict[str, tuple[asyncio.Lock, int]] = {}
 
     @property
     def is_consuming(self) -> bool:
@@ -148,7 +152,7 @@ class TurnWorker:
         delivered = message.metadata.num_delivered or 1
         alive = asyncio.create_task(self._keep_alive(message))
         try:
-            await self.run(turn, redelivered=delivered > 1)
+            await self.run(turn)
         except _Retry as error:
             if delivered >= self.settings.turns_max_deliver:
                 log.error("turn %s: %s; giving up after %d deliveries", turn.message_id, error, delivered)
@@ -172,27 +176,46 @@ class TurnWorker:
 
     # -- one turn -------------------------------------------------------------------------
 
-    async def run(self, turn: ChatTurn, *, redelivered: bool = False) -> None:
+    async def run(self, turn: ChatTurn) -> None:
         """Answer one turn to its stored reply and usage event; raises `_Retry` when it should come again."""
         reply = reply_id(turn.message_id)
+        lock, copies = self._answering.get(reply, (asyncio.Lock(), 0))
+        self._answering[reply] = (lock, copies + 1)
         try:
-            if redelivered and await self._already_answered(turn, reply):
+            async with lock:
+                await self._answer_turn(turn, reply)
+        finally:
+            lock, copies = self._answering[reply]
+            if copies == 1:
+                del self._answering[reply]
+            else:
+                self._answering[reply] = (lock, copies - 1)
+
+    async def _answer_turn(self, turn: ChatTurn, reply: str) -> None:
+        try:
+            try:
+                context = await self.router.request(
+                    turn.space_id,
+                    GetChatContext(
+                        space_id=turn.space_id,
+                        message_id=turn.message_id,
+                        max_messages=self.settings.chat_context_messages,
+                        max_assets=self.settings.chat_context_assets,
+                    ),
+                )
+            except _GONE as gone:
+                log.info("turn %s is gone before its reply was stored: %s", turn.message_id, gone)
+                spent = self._unposted.get(reply)
+                if spent is not None:
+                    await self._meter(turn, reply, spent)  # tokens spent on an answer nobody will read
+                    self._unposted.pop(reply, None)
+                return
+            if context.reply is not None:
+                await self._answered(turn, context.reply)
+                self._unposted.pop(reply, None)
                 return
             answer = self._unposted.get(reply)
             if answer is None:
-                try:
-                    context = await self.router.request(
-                        turn.space_id,
-                        GetChatContext(
-                            space_id=turn.space_id,
-                            message_id=turn.message_id,
-                            max_messages=self.settings.chat_context_messages,
-                            max_assets=self.settings.chat_context_assets,
-                        ),
-                    )
-                except _GONE as gone:
-                    log.info("turn %s is gone before it was answered: %s", turn.message_id, gone)
-                    return
                 command, answer = await self._answer(turn, context, reply)
             else:
                 command = self._reply(turn, reply, answer)
@@ -310,17 +333,15 @@ class TurnWorker:
         spent += answer.output_tokens * settings.chat_credits_per_1k_output_tokens
         return round(spent / 1000, 6)
 
-    async def _already_answered(self, turn: ChatTurn, reply: str) -> bool:
-        """True when the reply is stored (a crash came after posting it); its usage is published again."""
-        history = await self.router.request(turn.space_id, GetChatHistory(space_id=turn.space_id, limit=100))
-        stored = next((message for message in history.messages if message.id == reply), None)
-        if stored is None:
-            return False
+    async def _answered(self, turn: ChatTurn, stored: ChatMessageRow) -> None:
+        """The turn's reply is stored already (queued twice, or a crash after posting): publish its usage again.
+
+        The usage event has the reply's id, so JetStream (then billing's ledger) drops it when it is in already.
+        """
         answer = _answer_of(stored)
         if answer is not None:
-            await self._meter(turn, reply, answer)
-        log.info("turn %s was already answered; its usage is published again", turn.message_id)
-        return True
+            await self._meter(turn, stored.id, answer)
+        log.info("turn %s was already answered; the model is not asked again", turn.message_id)
 
     def _remember(self, reply: str, answer: Answer | None) -> None:
         if answer is None:

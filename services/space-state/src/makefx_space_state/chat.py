@@ -6,7 +6,9 @@ message id, which is also its request id, so a redelivered turn posts once. In a
 each tool call of a reply becomes a `pending` approval. Approving one runs its tool as the
 approver's own space command, in the approval's transaction: the tool's writes are undone
 (a savepoint) if it is refused, and the approval ends `executed` or `failed` with a `tool`
-message telling the conversation how it went. See docs/decisions/0020.
+message telling the conversation how it went. When a variant made by an approved
+`generate`/`refine` later completes or fails, another `tool` message says so, in the
+transaction that ends it (`variant_ended`). See docs/decisions/0020.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel
 
-from makefx_contracts.chat import tool_command
+from makefx_contracts.chat import reply_id, tool_command
 from makefx_contracts.errors import FxError, InvalidState, NotFound, ValidationFailed
 from makefx_contracts.events import (
     ApprovalCreated,
@@ -39,6 +41,7 @@ from makefx_contracts.rows import (
     ChatRole,
     LineageRow,
     VariantRow,
+    VariantStatus,
 )
 from makefx_contracts.space import (
     ApproveAction,
@@ -244,6 +247,56 @@ def _result(tool: SpaceCommand, events: Sequence[SpaceEvent]) -> dict[str, str]:
     return result
 
 
+GENERATING_TOOLS = frozenset({"generate", "refine"})
+"""Tools whose variant is made later, by a generation job: its end is told to the conversation."""
+
+
+def variant_ended(tx: SpaceTx, out: Emitter, variant: VariantRow, asset: AssetRow, now: int, ids: NewId) -> None:
+    """Tell the conversation how the generation an approval started ended (called as the variant ends).
+
+    Only for a variant made by an executed `generate`/`refine` approval whose conversation was
+    not cleared since (its `message_id` is then NULL: nobody is left to tell). A retried variant
+    that ends again is told again.
+    """
+    approval = tx.approval_naming_variant(variant.id)
+    if (
+        approval is None
+        or approval.tool_name not in GENERATING_TOOLS
+        or approval.status is not ApprovalStatus.EXECUTED
+        or approval.message_id is None
+    ):
+        return
+    generated = approval.tool_name == "generate"
+    outcome: dict[str, Any] = {}
+    if variant.status is VariantStatus.COMPLETED:
+        made = f"The {variant.media_kind.value}" if generated else f"The new variant of the {variant.media_kind.value}"
+        text = f"{made} '{asset.name}' is ready."
+    else:
+        reason = variant.error_message or "no reason was given"
+        text = f"The {'generation' if generated else 'refinement'} of '{asset.name}' failed: {reason}"
+        outcome["error"] = reason
+    message = ChatMessageRow(
+        id=ids(),
+        role=ChatRole.TOOL,
+        content=text,
+        tool_call_id=approval.tool_call_id,
+        metadata=_json(
+            {
+                "approvalId": approval.id,
+                "toolName": approval.tool_name,
+                "assetId": asset.id,
+                "variantId": variant.id,
+                "variantStatus": variant.status.value,
+                **outcome,
+            }
+        ),
+        created_by=approval.decided_by,
+        created_at=now,
+    )
+    tx.put_chat_message(message)
+    out.emit(ChatMessagePosted, message=message)
+
+
 def reject_action(tx: SpaceTx, command: RejectAction, out: Emitter, now: int, ids: NewId) -> None:
     domain.require_editor(command.actor, "rejecting the bot's action")
     approval = _pending(tx, command.approval_id)
@@ -320,7 +373,9 @@ def _variant_for_context(variant: VariantRow) -> VariantRow:
 def context(tx: SpaceTx, query: GetChatContext) -> ChatContext:
     """What the bot is shown when it answers `query.message_id`, bounded to one NATS reply.
 
-    The turn's own message is whole (a person's message is at most 20,000 characters).
+    The turn's own message is whole (a person's message is at most 20,000 characters), and
+    so is the metadata of the bot's reply to it when that is already stored (`reply`, its
+    text cut like the others): a turn delivered again is then not answered again.
     Earlier messages: the newest `max_messages` before the turn, oldest first, each text cut
     to `CONTEXT_TEXT` characters (marked `TRUNCATED`) and a long metadata left out, and no
     more than half of `REPLY_BUDGET` (the oldest are dropped). Assets: the live ones most
@@ -334,7 +389,11 @@ def context(tx: SpaceTx, query: GetChatContext) -> ChatContext:
         raise NotFound(
             f"message {query.message_id} is not in this conversation", details={"messageId": query.message_id}
         )
-    budget = REPLY_BUDGET - _size(turn)
+    reply = tx.chat_message(reply_id(turn.id))
+    if reply is not None:
+        # Whole metadata: the chat service meters the turn again from it instead of asking the model again.
+        reply = reply.model_copy(update={"content": _cut(reply.content, CONTEXT_TEXT)})
+    budget = REPLY_BUDGET - _size(turn) - (_size(reply) if reply is not None else 0)
     earlier = [_for_context(message) for message in tx.messages_before(turn, query.max_messages)]
     messages = list(reversed(_within(list(reversed(earlier)), budget // 2))) if earlier else []
     budget -= sum(_size(message) for message in messages)
@@ -360,6 +419,7 @@ def context(tx: SpaceTx, query: GetChatContext) -> ChatContext:
         space_id=tx.space_id,
         seq=tx.last_seq(),
         turn=turn,
+        reply=reply,
         messages=messages,
         assets=assets,
         variants=variants,

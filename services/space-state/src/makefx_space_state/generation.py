@@ -39,7 +39,7 @@ from makefx_contracts.space import (
     RetryVariant,
     StartGeneration,
 )
-from makefx_space_state import domain
+from makefx_space_state import chat, domain
 from makefx_space_state.ports import SpaceTx
 
 CANCELLED = "Cancelled before it finished."
@@ -267,7 +267,7 @@ def cancel_variant(tx: SpaceTx, command: CancelVariant, out: Any, now: int, ids:
             f"only a pending or processing variant can be cancelled; variant {variant.id} is {variant.status.value}",
             details={"variantId": variant.id, "status": variant.status.value},
         )
-    _end(tx, out, variant, asset, now, VariantStatus.FAILED, {"error_message": CANCELLED})
+    _end(tx, out, ids, variant, asset, now, VariantStatus.FAILED, {"error_message": CANCELLED})
 
 
 def _current(tx: SpaceTx, variant_id: str, attempt: int) -> tuple[VariantRow, AssetRow]:
@@ -316,6 +316,7 @@ def complete_variant(tx: SpaceTx, command: CompleteVariant, out: Any, now: int, 
     _end(
         tx,
         out,
+        ids,
         variant,
         asset,
         now,
@@ -341,12 +342,13 @@ def fail_variant(tx: SpaceTx, command: FailVariant, out: Any, now: int, ids: New
     variant, asset = _current(tx, command.variant_id, command.attempt)
     if variant.status in (VariantStatus.COMPLETED, VariantStatus.FAILED):
         return
-    _end(tx, out, variant, asset, now, VariantStatus.FAILED, {"error_message": command.error_message})
+    _end(tx, out, ids, variant, asset, now, VariantStatus.FAILED, {"error_message": command.error_message})
 
 
 def _end(
     tx: SpaceTx,
     out: Any,
+    ids: NewId,
     variant: VariantRow,
     asset: AssetRow,
     now: int,
@@ -369,6 +371,8 @@ def _end(
         status=status,
         error_message=ended.error_message,
     )
+    # A variant an approved tool call started: the conversation hears how it ended, in this transaction.
+    chat.variant_ended(tx, out, ended, asset, now, ids)
 
 
 def job_for(space_id: str, variant: VariantRow, actor: Actor) -> GenerationJob:

@@ -98,6 +98,9 @@ class SpaceTx(Protocol):
     def approvals(self, status: ApprovalStatus | None) -> list[ApprovalRow]:
         """Approvals in `status` (every one when None), newest first."""
 
+    def approval_naming_variant(self, variant_id: str) -> ApprovalRow | None:
+        """The approval whose `result` names `variant_id` (the one whose tool created it), if any."""
+
     def recent_assets(self, limit: int) -> list[AssetRow]:
         """Live assets, the most recently changed first."""
 

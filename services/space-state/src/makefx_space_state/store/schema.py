@@ -155,6 +155,12 @@ _V3 = [
 ]
 
 
+_V4 = [
+    # The approval that created a variant, found when the variant's generation ends (chat.variant_ended).
+    "CREATE INDEX approvals_by_variant ON approvals (json_extract(result, '$.variantId')) WHERE result IS NOT NULL",
+]
+
+
 def _statements(statements: list[str]) -> Callable[[sqlite3.Connection], None]:
     def migrate(connection: sqlite3.Connection) -> None:
         for statement in statements:
@@ -167,6 +173,7 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _statements(_V1),
     _statements(_V2),
     _statements(_V3),
+    _statements(_V4),
 )
 """Migration n (1-based) takes a database from user_version n-1 to n. Append only; never edit one."""
 

@@ -511,6 +511,15 @@ class _Transaction:
             rows = self._db.execute(f"{_APPROVAL_SELECT} WHERE status = ? {_NEWEST_FIRST}", (status.value,))
         return build_all(build_approval, rows.fetchall())
 
+    def approval_naming_variant(self, variant_id: str) -> ApprovalRow | None:
+        # The expression and the condition are the index's (approvals_by_variant), so SQLite uses it.
+        found = self._db.execute(
+            f"{_APPROVAL_SELECT} WHERE json_extract(result, '$.variantId') = ? AND result IS NOT NULL"
+            f" {_NEWEST_FIRST} LIMIT 1",
+            (variant_id,),
+        ).fetchone()
+        return build_approval(found) if found else None
+
     def recent_assets(self, limit: int) -> list[AssetRow]:
         rows = self._db.execute(
             f"{_ASSET_SELECT} WHERE deleted_at IS NULL ORDER BY coalesce(updated_at, created_at) DESC, rowid DESC"
