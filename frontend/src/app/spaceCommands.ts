@@ -57,6 +57,7 @@ export function spaceCommands(socket: SpaceSocket, store: AppStore): SpaceComman
       send: (content: string, mode: ChatMode) => run({ type: "chat:send", content, mode }),
       approve: (approvalId) => run({ type: "approval:approve", approvalId }),
       reject: (approvalId) => run({ type: "approval:reject", approvalId }),
+      clear: () => run({ type: "chat:clear" }),
     },
 
     async loadChat() {

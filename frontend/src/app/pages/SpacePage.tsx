@@ -21,6 +21,8 @@ import { UploadButton } from "../../features/upload/components/UploadButton";
 import { UploadList } from "../../features/upload/components/UploadList";
 import { describeError } from "../../lib/errors";
 import { useApp } from "../AppContext";
+import { PanelToggles } from "../PanelToggles";
+import { usePanels } from "../usePanels";
 import { useSpaceConnection } from "../useSpaceConnection";
 
 export function SpacePage() {
@@ -67,6 +69,7 @@ export function SpacePage() {
     })),
   );
   const [generating, setGenerating] = useState(false);
+  const { panels, setPanel } = usePanels();
 
   useEffect(() => {
     loadSpace(spaceId).catch((caught: unknown) => setLoadError(describeError(caught)));
@@ -166,9 +169,11 @@ export function SpacePage() {
           </div>
         )}
         <CanvasToolbar filters={filters} tags={tags} shown={shown.length} total={assets.length} onChange={setFilters} />
+        <PanelToggles panels={panels} unavailable={selected === undefined ? ["details"] : []} onToggle={setPanel} />
       </div>
       <UploadList uploads={uploads} onDismiss={dismissUpload} />
-      <div className="space-body">
+      {/* The Generate form takes room from the canvas: the panels on the right may stack to give it back. */}
+      <div className={generating && canChange ? "space-body with-generate" : "space-body"}>
         {generating && canChange && (
           <GenerateForm
             models={models}
@@ -200,48 +205,54 @@ export function SpacePage() {
               moves={moves}
               selectedAssetId={selectedId}
               canEdit={permissions.canEdit && commands !== null}
-              onOpen={select}
+              onOpen={(assetId) => {
+                // Opening a card asks for its details, even if the panel was hidden.
+                select(assetId);
+                setPanel("details", true);
+              }}
               onMove={(assetId: string, position: Position) => commands?.moveAsset(assetId, position)}
               progressOf={progressOf}
               cdnBaseUrl={cdnBaseUrl}
             />
           </DropZone>
         )}
-        {selected !== undefined && replica !== null && commands !== null && (
-          <AssetDetails
-            key={selected.id}
-            spaceId={spaceId}
-            asset={selected}
-            tags={tagsOf(selected)}
-            variants={variantsOf(selected.id, replica.variants)}
-            lineage={lineageOf(selected.id, replica)}
-            previewedId={previewed[selected.id] ?? null}
-            permissions={permissions}
-            actions={commands.assetActions(selected.id)}
-            linkTo={(assetId, label) => (
-              <Link to={{ search: `?asset=${encodeURIComponent(assetId)}` }} className="lineage-asset">
-                {label}
-              </Link>
-            )}
-            onPreview={(variantId) => previewVariant(selected.id, variantId)}
-            onClose={() => select(null)}
-            progressOf={progressOf}
-            cdnBaseUrl={cdnBaseUrl}
-          />
-        )}
-        {commands !== null && (
-          <ChatPanel
-            lines={lines}
-            approvals={approvals}
-            loaded={chat.loaded}
-            mode={chat.mode}
-            error={chat.error}
-            canEdit={permissions.canEdit}
-            actions={commands.chatActions}
-            onModeChange={chat.setMode}
-            onDismissError={() => chat.setError(null)}
-          />
-        )}
+        <div className="side-panels">
+          {panels.details && selected !== undefined && replica !== null && commands !== null && (
+            <AssetDetails
+              key={selected.id}
+              spaceId={spaceId}
+              asset={selected}
+              tags={tagsOf(selected)}
+              variants={variantsOf(selected.id, replica.variants)}
+              lineage={lineageOf(selected.id, replica)}
+              previewedId={previewed[selected.id] ?? null}
+              permissions={permissions}
+              actions={commands.assetActions(selected.id)}
+              linkTo={(assetId, label) => (
+                <Link to={{ search: `?asset=${encodeURIComponent(assetId)}` }} className="lineage-asset">
+                  {label}
+                </Link>
+              )}
+              onPreview={(variantId) => previewVariant(selected.id, variantId)}
+              onClose={() => select(null)}
+              progressOf={progressOf}
+              cdnBaseUrl={cdnBaseUrl}
+            />
+          )}
+          {panels.chat && commands !== null && (
+            <ChatPanel
+              lines={lines}
+              approvals={approvals}
+              loaded={chat.loaded}
+              mode={chat.mode}
+              error={chat.error}
+              canEdit={permissions.canEdit}
+              actions={commands.chatActions}
+              onModeChange={chat.setMode}
+              onDismissError={() => chat.setError(null)}
+            />
+          )}
+        </div>
       </div>
     </main>
   );

@@ -3,11 +3,14 @@ import { type FormEvent, useEffect, useRef, useState } from "react";
 import { useSubmit } from "../../../hooks/useSubmit";
 import type { ChatLine } from "../conversation";
 import { ApprovalCard } from "./ApprovalCard";
+import { ClearConversation } from "./ClearConversation";
 
 export interface ChatActions {
   send(content: string, mode: ChatMode): Promise<void>;
   approve(approvalId: string): Promise<void>;
   reject(approvalId: string): Promise<void>;
+  /** empties the conversation for everyone (`chat:clear`); approvals stay */
+  clear(): Promise<void>;
 }
 
 interface ChatPanelProps {
@@ -25,7 +28,10 @@ interface ChatPanelProps {
 
 const ROLE_LABEL = { user: "you", assistant: "assistant", tool: "tool" } as const;
 
-/** The space's conversation with the assistant: advisor answers, actor also proposes changes to approve. */
+/**
+ * The space's conversation with the assistant: advisor answers, actor also proposes changes
+ * to approve. Editors and owners may also clear it for everyone.
+ */
 export function ChatPanel(props: ChatPanelProps) {
   const { lines, approvals, mode, canEdit, actions } = props;
   const [draft, setDraft] = useState("");
@@ -116,6 +122,7 @@ export function ChatPanel(props: ChatPanelProps) {
           </button>
         </p>
       )}
+      {canEdit && <ClearConversation empty={lines.length === 0} onClear={actions.clear} />}
       {canEdit ? (
         <form className="chat-form" onSubmit={onSubmit} aria-label="Send a message">
           <textarea
