@@ -1,7 +1,10 @@
 """Fixtures of the billing tests: a ledger database of each kind, settings, a fake Polar, running billing services.
 
 Every test that asks for `database_url` runs twice: on SQLite (the file billing creates
-in its data dir) and on a fresh PostgreSQL database of its own.
+in its data dir) and on a fresh PostgreSQL database of its own. A billing service runs
+in the test's event loop (`start_billing`) or, for a test that kills it, as its own
+process (`start_billing_process`, `python -m makefx_billing` with its settings in the
+environment, as in production).
 """
 
 from __future__ import annotations
@@ -9,9 +12,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import os
+import signal
+import subprocess
+import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +31,7 @@ from makefx_billing.app import bootstrap
 from makefx_billing.settings import BillingSettings
 from makefx_billing.store import LedgerStore, create_engine
 from makefx_bus import Bus
-from makefx_cli.nats_server import NatsServer
+from makefx_cli.nats_server import NatsServer, free_port
 from makefx_contracts.usage import UsageKind, UsageRecorded
 from makefx_settings import ServiceSettings
 from makefx_testing.databases import postgres_database
@@ -130,6 +137,84 @@ async def start_billing(
             return RunningBilling(app=app, settings=settings, url=f"http://127.0.0.1:{port}", stop=stop)
 
         yield start
+
+
+@dataclass
+class BillingProcess:
+    """`python -m makefx_billing` in a process of its own, its output appended to `log`."""
+
+    env: dict[str, str]
+    log: Path
+    popen: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self.log.open("ab") as out:
+            self.popen = subprocess.Popen(
+                [sys.executable, "-m", "makefx_billing"],
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown hook runs, whatever it was doing is cut short."""
+        if self.popen is not None and self.popen.poll() is None:
+            self.popen.send_signal(signal.SIGKILL)
+            self.popen.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.popen is not None and self.popen.poll() is None:
+            self.popen.send_signal(signal.SIGTERM)
+            try:
+                self.popen.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")[-4000:]
+
+
+@pytest.fixture
+def start_billing_process(
+    database_url: str | None, tmp_path: Path
+) -> Iterator[Callable[[BillingSettings], BillingProcess]]:
+    """Starts billing services as processes with these settings (Polar's token as POLAR_ACCESS_TOKEN);
+    stops the ones still running after the test, before its database goes."""
+    started: list[BillingProcess] = []
+
+    def start(settings: BillingSettings) -> BillingProcess:
+        env = {key: value for key, value in os.environ.items() if not key.startswith(("MAKEFX_", "POLAR_"))}
+        env.update(
+            MAKEFX_NATS_URL=settings.nats_url,
+            MAKEFX_DATA_DIR=str(settings.data_dir),
+            MAKEFX_HTTP_PORT=str(free_port()),
+            MAKEFX_LOG_FORMAT="text",
+            MAKEFX_USAGE_CONSUMER_NAME=settings.usage_consumer_name,
+            MAKEFX_POLAR_SYNC_INTERVAL_SECONDS=str(settings.polar_sync_interval_seconds),
+            MAKEFX_POLAR_BATCH_SIZE=str(settings.polar_batch_size),
+            MAKEFX_POLAR_TIMEOUT_SECONDS=str(settings.polar_timeout_seconds),
+            MAKEFX_POLAR_RETRY_INITIAL_SECONDS=str(settings.polar_retry_initial_seconds),
+            MAKEFX_POLAR_RETRY_MAX_SECONDS=str(settings.polar_retry_max_seconds),
+            PYTHONUNBUFFERED="1",
+        )
+        if settings.billing_database_url:
+            env["MAKEFX_BILLING_DATABASE_URL"] = settings.billing_database_url
+        if settings.polar_server_url:
+            env["MAKEFX_POLAR_SERVER_URL"] = settings.polar_server_url
+        if settings.polar_access_token is not None:
+            env["POLAR_ACCESS_TOKEN"] = settings.polar_access_token.get_secret_value()
+        process = BillingProcess(env, tmp_path / f"billing-{len(started)}.log")
+        started.append(process)
+        process.start()
+        return process
+
+    try:
+        yield start
+    finally:
+        for process in started:
+            process.stop()
 
 
 @pytest.fixture

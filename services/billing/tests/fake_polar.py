@@ -5,14 +5,16 @@ metadata?}, ...]}` with `Authorization: Bearer <token>`; answer `{"inserted": n,
 "duplicates": m}` (polar-sdk's `EventsIngestResponse`), deduplicating by `external_id`
 as Polar does. It can be told to fail the next requests with a status (500, 429 with
 `Retry-After`), or to commit a batch and then never answer — the lost response of a crash
-between Polar storing events and billing marking them.
+between Polar storing events and billing marking them. It keeps the external ids of every
+batch it was sent (`batches`, `received`), answered or not, so a test sees resends.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections import deque
+import socket
+from collections import Counter, deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,6 +41,8 @@ class FakePolar:
     answered: int = 0
     statuses: list[int] = field(default_factory=list)
     unauthorized: int = 0
+    batches: list[list[str]] = field(default_factory=list)
+    received: Counter[str] = field(default_factory=Counter)
     _faults: deque[_Fault] = field(default_factory=deque)
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     _hung: asyncio.Event = field(default_factory=asyncio.Event)
@@ -79,11 +83,14 @@ class FakePolar:
                 if request.headers.get("authorization") != f"Bearer {self.token}":
                     self.unauthorized += 1
                     return self._answer(401, {"error": "invalid_token", "detail": "Unauthorized"})
+                body = await request.json()
+                sent = _external_ids(body)
+                self.batches.append(sent)
+                self.received.update(sent)
                 fault = self._faults.popleft() if self._faults else _Fault()
                 if fault.status is not None:
                     headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
                     return self._answer(fault.status, {"detail": "fake failure"}, headers)
-                body = await request.json()
                 problems = _validate(body)
                 if problems:
                     return self._answer(422, {"detail": problems})
@@ -110,6 +117,13 @@ class FakePolar:
         return JSONResponse(body, status_code=status, headers=headers)
 
 
+def _external_ids(body: Any) -> list[str]:
+    events = body.get("events") if isinstance(body, dict) else None
+    if not isinstance(events, list):
+        return []
+    return [event["external_id"] for event in events if isinstance(event, dict) and "external_id" in event]
+
+
 def _validate(body: Any) -> list[dict[str, Any]]:
     """The parts of Polar's validation billing relies on, with FastAPI-style `detail` entries."""
     if not isinstance(body, dict) or not isinstance(body.get("events"), list):
@@ -130,11 +144,12 @@ def _validate(body: Any) -> list[dict[str, Any]]:
 
 
 @contextlib.asynccontextmanager
-async def running_fake_polar(token: str) -> AsyncIterator[FakePolar]:
-    """A fake Polar on a free port of 127.0.0.1, in this event loop."""
+async def running_fake_polar(token: str, listen_on: socket.socket | None = None) -> AsyncIterator[FakePolar]:
+    """A fake Polar on a free port of 127.0.0.1, in this event loop; or on `listen_on`, a socket bound
+    (not yet listening) by the test, so Polar's address refuses connections until the fake starts."""
     fake = FakePolar(token=token)
     server = uvicorn.Server(uvicorn.Config(fake.app(), host="127.0.0.1", port=0, log_config=None, lifespan="off"))
-    task = asyncio.create_task(server.serve())
+    task = asyncio.create_task(server.serve(sockets=[listen_on] if listen_on is not None else None))
     try:
         async with asyncio.timeout(10):
             while not server.started:

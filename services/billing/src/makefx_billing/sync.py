@@ -4,7 +4,9 @@ Order is what makes it safe: send, then mark synced in one transaction. A crash 
 the two leaves the batch unsynced, so it is sent again; Polar drops the repeat by
 `external_id`. A failure (Polar down, 5xx, 429, the ledger unavailable) retries with
 exponential backoff, never sooner than Polar's Retry-After, and loses nothing: events
-stay unsynced in the ledger until Polar accepts them.
+stay unsynced in the ledger until Polar accepts them. The loop waits through its `sleep`
+port, so a test can see the delay it chose (from the backoff or Retry-After) without
+waiting it out.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -23,6 +25,8 @@ from makefx_contracts.errors import Unavailable
 from makefx_contracts.usage import UsageRecorded
 
 log = logging.getLogger(__name__)
+
+Sleep = Callable[[float], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,7 @@ class PolarSync:
         retry_initial_seconds: float,
         retry_max_seconds: float,
         clock: Clock = utc_now,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
         self.store = store
         self.sink = sink
@@ -71,6 +76,7 @@ class PolarSync:
         self.retry_initial = retry_initial_seconds
         self.retry_max = retry_max_seconds
         self.clock = clock
+        self.sleep = sleep
         self.failures = 0
         self._task: asyncio.Task[None] | None = None
 
@@ -105,7 +111,7 @@ class PolarSync:
                     log.info("synced %d usage events to Polar", report.sent)
                 self.failures = 0
                 delay = self.interval
-            await asyncio.sleep(delay)
+            await self.sleep(delay)
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self.run(), name="polar-sync")

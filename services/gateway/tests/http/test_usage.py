@@ -157,12 +157,68 @@ async def test_a_space_owner_sees_the_space_usage_of_every_member(
     assert [(line["kind"], line["events"], line["credits"]) for line in body["byKind"]] == [("generation.image", 2, 8)]
 
 
-@pytest.mark.parametrize("who", ["editor", "viewer"])
-async def test_only_owners_see_a_space_usage_and_budget(client, shared_space, error, billing, who: str) -> None:
+async def test_a_space_owner_sees_the_space_usage_for_the_period_and_kinds_asked(
+    client, shared_space, billing: LedgerStore, bus_client: Bus
+) -> None:
     shared = await shared_space()
-    headers = getattr(shared, who).headers
+    owner, editor = shared.owner, shared.editor
+    november = 1_700_000_000_000  # 14 November 2023
+    await spend(
+        billing,
+        bus_client,
+        usage(editor.id, shared.id, at=november),
+        usage(owner.id, shared.id, at=november, credits=6),
+        usage(editor.id, shared.id, at=november, kind=UsageKind.CHAT_TOKENS, unit="token", quantity=700, credits=0.5),
+        usage(owner.id, shared.id, at=november, kind=UsageKind.GENERATION_AUDIO, unit="second", quantity=30, credits=3),
+        usage(owner.id, shared.id, at=1_698_796_800_000 - 1),  # the last millisecond of October
+        usage(owner.id, shared.id, at=1_701_388_800_000),  # 1 December: `until` is exclusive
+        usage(owner.id, shared.id),  # this month
+        usage(owner.id, "another-space", at=november),
+    )
+    url = f"/api/spaces/{shared.id}/usage"
+    in_november = {"since": "2023-11-01T00:00:00Z", "until": "2023-12-01T00:00:00Z"}
+
+    whole = await client.get(url, params=in_november, headers=owner.headers)
+    assert whole.status_code == 200, whole.text
+    body = whole.json()
+    assert (body["spaceId"], body["userId"]) == (shared.id, None)
+    assert (body["since"], body["until"]) == (1_698_796_800_000, 1_701_388_800_000)
+    assert [(line["kind"], line["quantity"], line["events"], line["credits"]) for line in body["byKind"]] == [
+        ("chat.tokens", 700, 1, 0.5),
+        ("generation.audio", 30, 1, 3),
+        ("generation.image", 2, 2, 10),
+    ]
+    assert (body["events"], body["credits"]) == (4, 13.5)
+
+    some_kinds = await client.get(
+        url, params={**in_november, "kind": ["generation.image", "chat.tokens"]}, headers=owner.headers
+    )
+    assert some_kinds.status_code == 200, some_kinds.text
+    assert [(line["kind"], line["events"]) for line in some_kinds.json()["byKind"]] == [
+        ("chat.tokens", 1),
+        ("generation.image", 2),
+    ]
+    assert (some_kinds.json()["events"], some_kinds.json()["credits"]) == (3, 10.5)
+
+    this_month = await client.get(url, params={"kind": "generation.image"}, headers=owner.headers)
+    assert (this_month.json()["events"], this_month.json()["credits"]) == (1, 4)
+
+
+@pytest.mark.parametrize("who", ["editor", "viewer"])
+async def test_only_owners_see_a_space_usage_and_budget(
+    client, shared_space, error, billing: LedgerStore, bus_client: Bus, who: str
+) -> None:
+    shared = await shared_space()
+    member = getattr(shared, who)
+    await spend(billing, bus_client, usage(member.id, shared.id))
+    headers = member.headers
     for response in (
         await client.get(f"/api/spaces/{shared.id}/usage", headers=headers),
+        await client.get(
+            f"/api/spaces/{shared.id}/usage",
+            params={"since": "2023-11-01T00:00:00Z", "until": "2023-12-01T00:00:00Z", "kind": "generation.image"},
+            headers=headers,
+        ),
         await client.get(f"/api/spaces/{shared.id}/budget", headers=headers),
         await client.put(f"/api/spaces/{shared.id}/budget", json={"monthlyCredits": 1}, headers=headers),
     ):
