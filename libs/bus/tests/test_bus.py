@@ -228,3 +228,17 @@ async def test_stop_answers_requests_already_in_flight(nats_server, client_bus):
     release.set()
     assert (await pending).text == "in flight"
     await stopping
+
+
+async def test_stop_returns_when_the_nats_server_is_already_gone(fresh_nats_server):
+    bus = Bus(settings(fresh_nats_server.url, "orphaned"))
+
+    async def on_shout(request: Shout) -> Echo:
+        return Echo(text=request.text)
+
+    bus.responder(on_shout)
+    await bus.start()
+    fresh_nats_server.stop()
+    await asyncio.sleep(0.2)  # the client notices and starts reconnecting
+    await asyncio.wait_for(bus.stop(), 10)
+    assert not bus.is_connected

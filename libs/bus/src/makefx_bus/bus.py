@@ -78,9 +78,16 @@ class Bus:
         """Stop taking requests, let the ones in flight answer, then close the connection."""
         if self._pending_starts:
             await asyncio.gather(*self._pending_starts, return_exceptions=True)
-        for responder in self._responders:
-            await responder.drain()
-        await self.broker.stop()
+        if self.is_connected:
+            for responder in self._responders:
+                await responder.drain()
+        try:
+            await self.broker.stop()
+        except (nats.errors.ConnectionReconnectingError, nats.errors.ConnectionClosedError) as error:
+            # The server is already gone: there is nothing left to drain, only the client to close.
+            log.warning("the bus stopped without draining: NATS is unreachable (%s)", type(error).__name__)
+            if self._nats is not None:
+                await self._nats.close()
         self._nats = self._js = None
 
     @property
