@@ -121,10 +121,12 @@ class Stack:
         self.processes[key] = process
         return process
 
-    async def start(self, *, workers: int = 1) -> Stack:
+    async def start(self, *, workers: int = 1, billing: bool = False) -> Stack:
         (self.root / "data").mkdir(parents=True, exist_ok=True)
         self.nats.start()
         first = [self.add("space-state", MAKEFX_REPLICA_ID="state-0"), self.add("media"), self.add("gateway")]
+        if billing:
+            first.append(self.add("billing"))
         for process in first:
             process.start()
         for process in first:

@@ -21,6 +21,8 @@ class Recorded:
     headers: dict[str, str]
     body: bytes
     query: str = ""
+    abandoned: bool = False
+    """The client hung up before the (delayed) answer was ready."""
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -32,6 +34,8 @@ class Reply:
     body: Any = None
     raw: bytes | None = None
     content_type: str = "application/json"
+    delay: float = 0.0
+    """Seconds to wait before answering (a slow provider); a client that hangs up meanwhile is recorded."""
 
 
 @dataclass
@@ -51,10 +55,18 @@ class FakeServer:
 
         @app.api_route("/{path:path}", methods=["GET", "POST", "PUT"])
         async def anything(path: str, request: Request) -> Response:
-            self.requests.append(
-                Recorded(request.method, "/" + path, dict(request.headers), await request.body(), request.url.query)
+            recorded = Recorded(
+                request.method, "/" + path, dict(request.headers), await request.body(), request.url.query
             )
+            self.requests.append(recorded)
             reply = self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
+            waited = 0.0
+            while waited < reply.delay:
+                if await request.is_disconnected():
+                    recorded.abandoned = True
+                    return Response(status_code=499)
+                await asyncio.sleep(0.05)
+                waited += 0.05
             content = reply.raw if reply.raw is not None else json.dumps(reply.body).encode()
             return Response(content, status_code=reply.status, media_type=reply.content_type)
 

@@ -9,7 +9,7 @@ from makefx_contracts.identity import Role
 from makefx_contracts.rows import MediaKind
 from makefx_contracts.space import Actor
 from makefx_generation.providers import ProviderRejected, ProviderUnavailable
-from makefx_generation.providers.elevenlabs import DEFAULT_VOICE, ElevenLabsProvider
+from makefx_generation.providers.elevenlabs import DEFAULT_VOICE, DIALOGUE_MODEL, ElevenLabsProvider
 
 from .fakes import FakeServer, Reply, serving
 
@@ -73,6 +73,45 @@ async def test_any_other_audio_asset_is_speech_in_the_default_voice(eleven):
     [request] = eleven.requests
     assert (request.method, request.path) == ("POST", f"/v1/text-to-speech/{DEFAULT_VOICE}")
     assert request.json() == {"text": "thunder far away", "model_id": "eleven_multilingual_v2"}
+
+
+async def test_speech_with_several_voices_is_a_dialogue_one_line_a_turn_in_the_voices_order(eleven):
+    eleven.script(audio())
+    speech = job("dialogue", dialogueVoiceIds=["voice-a", "voice-b"])
+    speech.recipe["prompt"] = "Who goes there?\n\nA friend.\nAdvance, friend."
+
+    generated = await provider(eleven).generate(speech)
+
+    assert generated.data == AUDIO and generated.metadata["endpoint"] == "dialogue"
+    [request] = eleven.requests
+    assert (request.method, request.path) == ("POST", "/v1/text-to-dialogue")
+    assert request.headers["xi-api-key"] == "xi-key" and request.query == "output_format=mp3_44100_128"
+    assert request.json() == {
+        "inputs": [
+            {"text": "Who goes there?", "voice_id": "voice-a"},
+            {"text": "A friend.", "voice_id": "voice-b"},
+            {"text": "Advance, friend.", "voice_id": "voice-a"},
+        ],
+        "model_id": DIALOGUE_MODEL,
+    }
+
+
+async def test_a_single_dialogue_voice_is_plain_speech_in_that_voice(eleven):
+    eleven.script(audio())
+
+    await provider(eleven).generate(job("speech", dialogueVoiceIds=["voice-a"], voiceId="voice-a"))
+
+    [request] = eleven.requests
+    assert request.path == "/v1/text-to-speech/voice-a"
+
+
+async def test_a_refused_dialogue_fails_at_once_with_the_providers_reason(eleven):
+    eleven.script(Reply(status=422, body={"detail": {"status": "invalid_voice", "message": "Voice voice-b not found"}}))
+
+    with pytest.raises(ProviderRejected, match="ElevenLabs refused the request: Voice voice-b not found"):
+        await provider(eleven).generate(job("dialogue", dialogueVoiceIds=["voice-a", "voice-b"]))
+
+    assert len(eleven.requests) == 1
 
 
 async def test_a_429_is_retried_then_succeeds(eleven):

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from makefx_contracts.generation import GenerationJob
 from makefx_contracts.identity import Role
 from makefx_contracts.rows import MediaKind
 from makefx_contracts.space import Actor
-from makefx_generation.providers import ProviderRejected, ProviderUnavailable
+from makefx_generation.providers import ProviderRejected, ProviderUnavailable, Reference
 from makefx_generation.providers.gemini import GeminiImageProvider
 
 from .fakes import FakeServer, Reply, gemini_error, gemini_image, gemini_safety_block, png_bytes, serving
@@ -54,6 +56,27 @@ async def test_success_returns_the_inline_image_and_sends_exactly_the_prompt_mod
         "contents": [{"parts": [{"text": "a red fox"}], "role": "user"}],
         "generationConfig": {"responseModalities": ["IMAGE"], "imageConfig": {"aspectRatio": "16:9"}},
     }
+
+
+async def test_reference_images_follow_the_prompt_as_inline_parts_with_their_mime_types(gemini):
+    gemini.script(gemini_image(png_bytes()))
+    first, second = png_bytes(32, 32), b"\xff\xd8\xff\xe0fake-jpeg"
+    references = [Reference("var_a", first, "image/png"), Reference("var_b", second, "image/jpeg")]
+
+    await provider(gemini).generate(job(), references=references)
+
+    [request] = gemini.requests
+    # google-genai 3.6 writes inline bytes URL-safe base64 under `mime_type` (the API reads either spelling).
+    assert request.json()["contents"] == [
+        {
+            "parts": [
+                {"text": "a red fox"},
+                {"inlineData": {"data": base64.urlsafe_b64encode(first).decode(), "mime_type": "image/png"}},
+                {"inlineData": {"data": base64.urlsafe_b64encode(second).decode(), "mime_type": "image/jpeg"}},
+            ],
+            "role": "user",
+        }
+    ]
 
 
 async def test_a_429_is_retried_inside_the_attempt_then_succeeds(gemini):

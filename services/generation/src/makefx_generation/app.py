@@ -6,13 +6,16 @@ import httpx
 from fastapi import FastAPI
 
 from makefx_bus import Bus
+from makefx_generation.budget import BudgetGate
 from makefx_generation.media import MediaUploader
 from makefx_generation.providers import Provider, Providers
 from makefx_generation.providers.elevenlabs import ElevenLabsProvider
 from makefx_generation.providers.gemini import GeminiImageProvider
 from makefx_generation.providers.lyria import LyriaProvider
 from makefx_generation.providers.veo import VeoProvider
+from makefx_generation.references import ReferenceReader
 from makefx_generation.settings import GenerationSettings
+from makefx_generation.space_watch import SpaceWatch
 from makefx_generation.worker import JobWorker
 from makefx_router import ReplicaDirectory, SpaceRouter
 from makefx_runtime import Service, build_app
@@ -25,7 +28,16 @@ def bootstrap(settings: GenerationSettings, *, providers: Providers | None = Non
     router = SpaceRouter(bus, directory)
     http = httpx.AsyncClient(timeout=settings.ingest_timeout_seconds)
     uploader = MediaUploader(bus, http, ingest_timeout_seconds=settings.ingest_timeout_seconds)
-    worker = JobWorker(bus, router, providers or configured_providers(settings, http), uploader, settings)
+    worker = JobWorker(
+        bus,
+        router,
+        providers or configured_providers(settings, http),
+        uploader,
+        settings,
+        references=ReferenceReader(bus, router, http),
+        budget=BudgetGate(bus, timeout_seconds=settings.budget_timeout_seconds),
+        watch=SpaceWatch(bus),
+    )
 
     async def start() -> None:
         await directory.start()

@@ -21,10 +21,15 @@ class MediaUploader:
         self.http = http
         self.ingest_timeout = ingest_timeout_seconds
 
-    async def store(self, job: GenerationJob, generated: Generated) -> MediaIngested:
-        """PUT the bytes to `staging/{spaceId}/{variantId}`, then have them checked and filed under the seed's keys."""
+    async def sign(self, job: GenerationJob, *, valid_seconds: float) -> SignedUrl:
+        """The signed PUT for the job's staging key; asked while the provider works, so it costs no time after."""
         key = staging_key(job.space_id, job.variant_id)
-        signed: SignedUrl = await self.bus.request(SignMedia(key=key, method=SignMethod.PUT, expires_seconds=600))
+        return await self.bus.request(SignMedia(key=key, method=SignMethod.PUT, expires_seconds=int(valid_seconds) + 1))
+
+    async def store(self, job: GenerationJob, generated: Generated, signed: SignedUrl | None = None) -> MediaIngested:
+        """PUT the bytes to `staging/{spaceId}/{variantId}`, then have them checked and filed under the seed's keys."""
+        if signed is None:
+            signed = await self.sign(job, valid_seconds=600)
         headers = {"Content-Type": generated.mime_type, **signed.headers}
         try:
             response = await self.http.put(signed.url, content=generated.data, headers=headers)

@@ -37,7 +37,9 @@ class GenerationSettings(ServiceSettings):
 
     # The durable consumer of GEN_JOBS shared by every worker.
     jobs_durable: str = "generation"
-    jobs_concurrency: int = Field(default=4, ge=1, le=256)
+    # Jobs one worker runs at once. Provider calls mostly wait (seconds to minutes), so a worker
+    # holds many; the `local` provider's drawing runs in threads.
+    jobs_concurrency: int = Field(default=16, ge=1, le=256)
     # Without a sign of life for this long, JetStream hands the job to another worker.
     jobs_ack_wait_seconds: float = Field(default=60, gt=0)
     jobs_max_deliver: int = Field(default=5, ge=1)
@@ -51,6 +53,8 @@ class GenerationSettings(ServiceSettings):
     image_timeout_seconds: float = Field(default=120, gt=0)
     audio_timeout_seconds: float = Field(default=180, gt=0)
     video_timeout_seconds: float = Field(default=900, gt=0)
+    # Asking billing whether the space's budget allows a generation; without an answer in time it goes ahead.
+    budget_timeout_seconds: float = Field(default=2, gt=0)
     # Storing bytes: the PUT to the signed URL and the ingest (which decodes and derives artifacts).
     ingest_timeout_seconds: float = Field(default=120, gt=0)
 

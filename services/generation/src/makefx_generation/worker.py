@@ -6,6 +6,11 @@ a request id made from the job's id, so a job delivered again after a crash repe
 reports harmlessly: the owner answers a duplicate, JetStream drops a duplicate usage event.
 While a job runs, the worker tells JetStream it is still working on it; when the owner or
 the store cannot be reached the job is handed back (`nak`) with a growing delay.
+
+Before the provider is called, the space's budget is checked with billing (see `budget`)
+and the variant is confirmed to still wait for this attempt; while the provider works and
+the bytes are stored, the space's events are watched (see `space_watch`), so a cancel
+abandons the call at once.
 """
 
 from __future__ import annotations
@@ -15,7 +20,8 @@ import contextlib
 import functools
 import logging
 import time
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 import nats.errors
 from nats.aio.msg import Msg
@@ -25,19 +31,24 @@ from pydantic import TypeAdapter
 from makefx_bus import Bus
 from makefx_bus.codec import decode
 from makefx_contracts import FxError
-from makefx_contracts.errors import InvalidMessage, InvalidState, NotFound, ValidationFailed
+from makefx_contracts.errors import InvalidMessage, InvalidState, NotFound, QuotaExceeded, ValidationFailed
 from makefx_contracts.generation import GenerationJob, JobProgress, find_model
 from makefx_contracts.media import MediaIngested
 from makefx_contracts.rows import MediaKind, VariantStatus
-from makefx_contracts.space import CompletedMedia, CompleteVariant, FailVariant, MarkVariantUploading
+from makefx_contracts.space import CompletedMedia, CompleteVariant, FailVariant, GetVariant, MarkVariantUploading
 from makefx_contracts.subjects import GENERATION_JOBS, STREAM_GENERATION_JOBS
 from makefx_contracts.usage import UsageKind, UsageRecorded
+from makefx_generation.budget import BudgetGate
 from makefx_generation.media import MediaUploader
-from makefx_generation.providers import Generated, ProviderRejected, Providers, ProviderUnavailable
+from makefx_generation.providers import Generated, ProviderRejected, Providers, ProviderUnavailable, Reference
+from makefx_generation.references import ReferenceReader, reference_ids
 from makefx_generation.settings import GenerationSettings
+from makefx_generation.space_watch import SpaceWatch
 from makefx_router import SpaceRouter
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 _JOB: TypeAdapter[GenerationJob] = TypeAdapter(GenerationJob)
 _FETCH_WAIT_SECONDS = 1.0
@@ -73,6 +84,54 @@ def usage_of(job: GenerationJob, generated: Generated, at: int) -> UsageRecorded
     )
 
 
+_ENDED: Any = object()
+"""What `_unless` answers when the attempt ended elsewhere before the work finished."""
+
+
+async def _unless(ended: asyncio.Event, work: Awaitable[T]) -> T | Any:
+    """`work`'s result, or `_ENDED` (with `work` cancelled) as soon as `ended` is set."""
+    task = asyncio.ensure_future(work)
+    if ended.is_set():
+        task.cancel()
+    waiter = asyncio.ensure_future(ended.wait())
+    try:
+        await asyncio.wait((task, waiter), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        waiter.cancel()
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
+    return _ENDED if task.cancelled() else task.result()
+
+
+def _side_task(work: Awaitable[T]) -> asyncio.Future[T]:
+    """A task beside the job's own path, which may drop it unawaited: its exception is marked seen, never lost."""
+    task = asyncio.ensure_future(work)
+    task.add_done_callback(lambda done: done.cancelled() or done.exception())
+    return task
+
+
+async def _no_references() -> list[Reference]:
+    return []
+
+
+class _Timeline:
+    """Where one job's time went, phase by phase (logged at DEBUG: `MAKEFX_LOG_LEVEL=DEBUG`)."""
+
+    def __init__(self) -> None:
+        self._last = time.perf_counter()
+        self._phases: list[tuple[str, float]] = []
+
+    def mark(self, phase: str) -> None:
+        now = time.perf_counter()
+        self._phases.append((phase, now - self._last))
+        self._last = now
+
+    def __str__(self) -> str:
+        return " ".join(f"{phase}={seconds * 1000:.1f}ms" for phase, seconds in self._phases)
+
+
 class _Retry(Exception):
     """The job could not finish for reasons outside the provider: hand it back for a later delivery."""
 
@@ -85,12 +144,19 @@ class JobWorker:
         providers: Providers,
         uploader: MediaUploader,
         settings: GenerationSettings,
+        *,
+        references: ReferenceReader,
+        budget: BudgetGate,
+        watch: SpaceWatch,
     ) -> None:
         self.bus = bus
         self.router = router
         self.providers = providers
         self.uploader = uploader
         self.settings = settings
+        self.references = references
+        self.budget = budget
+        self.watch = watch
         self._subscription: Any = None
         self._task: asyncio.Task[None] | None = None
         self._running: set[asyncio.Task[None]] = set()
@@ -190,44 +256,95 @@ class JobWorker:
     # -- one job --------------------------------------------------------------------------
 
     async def run(self, job: GenerationJob, *, last_delivery: bool = False) -> None:
-        """Run one attempt to its reported end; raises `_Retry` when it should be delivered again."""
+        """Run one attempt to its reported end; raises `_Retry` when it should be delivered again.
+
+        Until the completion is reported the attempt races its space's events: a cancel, a
+        retry elsewhere or a delete abandons the provider call or the upload at once, and
+        nothing is stored, reported or metered. Once `CompleteVariant` is sent, it runs to the end.
+        """
+        timeline = _Timeline()
         try:
-            generated = await self._generate(job)
-            if generated is None:
+            async with self.watch.attempt(job) as ended:
+                stored = await _unless(ended, self._generate_and_store(job, timeline))
+            if stored is _ENDED:
+                log.info("job %s ended elsewhere (cancelled, retried or deleted): abandoned", job.id)
                 return
-            try:
-                await self.router.request(
-                    job.space_id,
-                    MarkVariantUploading(
-                        **self._report(job, "uploading"), variant_id=job.variant_id, attempt=job.attempt
-                    ),
-                )
-            except _STOPPED as stopped:
-                log.info("job %s stopped before storing: %s", job.id, stopped)
+            if stored is None:
                 return
-            try:
-                ingested = await self.uploader.store(job, generated)
-            except ValidationFailed as refused:
-                await self._fail(job, f"The provider returned a file that is not a valid {job.media_kind.value}.")
-                log.warning("job %s: media refused: %s %s", job.id, refused, refused.details)
-                return
+            generated, ingested = stored
             try:
                 await self.router.request(job.space_id, self._complete(job, generated, ingested))
             except _STOPPED as stopped:
                 log.info("job %s finished but the variant moved on: %s", job.id, stopped)
                 return
+            timeline.mark("complete")
             usage = usage_of(job, generated, _now_ms())
             await self.bus.persist(usage, msg_id=usage.id)
+            timeline.mark("usage")
+            log.debug("job %s done: %s", job.id, timeline)
         except (FxError, nats.errors.Error, TimeoutError, OSError) as error:
             if not last_delivery:
                 raise _Retry(f"{type(error).__name__}: {error}") from error
             await self._fail(job, "Generation could not be completed; please retry.")
 
-    async def _generate(self, job: GenerationJob) -> Generated | None:
+    async def _generate_and_store(
+        self, job: GenerationJob, timeline: _Timeline
+    ) -> tuple[Generated, MediaIngested] | None:
+        """The provider's media, stored and ingested; None when the attempt ended with a report already made."""
+        valid = self.settings.timeout(job.media_kind) + self.settings.ingest_timeout_seconds
+        signing = _side_task(self.uploader.sign(job, valid_seconds=valid))
+        try:
+            generated = await self._generate(job, timeline)
+            if generated is None:
+                return None
+            signed = await signing
+        finally:
+            signing.cancel()
+        # Marking `uploading` and storing run side by side: neither waits for the other's round trip.
+        marking = asyncio.ensure_future(
+            self.router.request(
+                job.space_id,
+                MarkVariantUploading(**self._report(job, "uploading"), variant_id=job.variant_id, attempt=job.attempt),
+            )
+        )
+        storing = _side_task(self.uploader.store(job, generated, signed))
+        try:
+            await marking
+        except BaseException as error:
+            storing.cancel()
+            if isinstance(error, _STOPPED):
+                log.info("job %s stopped before storing: %s", job.id, error)
+                return None
+            raise
+        try:
+            ingested = await storing
+            timeline.mark("store")
+        except ValidationFailed as refused:
+            await self._fail(job, f"The provider returned a file that is not a valid {job.media_kind.value}.")
+            log.warning("job %s: media refused: %s %s", job.id, refused, refused.details)
+            return None
+        return generated, ingested
+
+    async def _generate(self, job: GenerationJob, timeline: _Timeline) -> Generated | None:
+        """The provider's output, after the checks that must come first; None when the attempt was reported failed."""
         provider = self.providers.for_job(job)
         try:
             async with asyncio.timeout(self.settings.timeout(job.media_kind)):
-                return await provider.generate(job, functools.partial(self._progress, job))
+                wants_references = provider.takes_references and bool(reference_ids(job))
+                _, current, references = await asyncio.gather(
+                    self.budget.check(job),
+                    self._still_current(job),
+                    self.references.read(job) if wants_references else _no_references(),
+                )
+                if not current:
+                    log.info("job %s: its variant moved on before the provider was called", job.id)
+                    return None
+                timeline.mark("checks")
+                generated = await provider.generate(job, functools.partial(self._progress, job), references)
+                timeline.mark("provider")
+                return generated
+        except QuotaExceeded as refused:
+            await self._fail(job, f"Not generated: {refused.message}.")
         except ProviderRejected as rejected:
             await self._fail(job, rejected.message)
         except ProviderUnavailable as unavailable:
@@ -236,6 +353,21 @@ class JobWorker:
             seconds = self.settings.timeout(job.media_kind)
             await self._fail(job, f"The {job.media_kind.value} generation timed out after {seconds:g} seconds.")
         return None
+
+    async def _still_current(self, job: GenerationJob) -> bool:
+        """Whether the variant still waits for this attempt (a cancel may have come while the job was queued).
+
+        `completed` or `uploading` by this attempt is still current: a delivery after a crash
+        repeats its reports so the usage event is not lost.
+        """
+        try:
+            detail = await self.router.request(
+                job.space_id, GetVariant(space_id=job.space_id, variant_id=job.variant_id)
+            )
+        except NotFound:
+            return False
+        variant = detail.variant
+        return variant.workflow_id == job.id and variant.status is not VariantStatus.FAILED
 
     async def _progress(self, job: GenerationJob, progress: float | None) -> None:
         """How far a long job is, to the space's sockets (core NATS: a lost one is replaced by the next)."""

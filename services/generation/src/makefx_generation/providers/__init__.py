@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from makefx_contracts.generation import GenerationJob
-from makefx_generation.providers.base import Generated, Provider, ProviderRejected, ProviderUnavailable
+from makefx_generation.providers.base import Generated, Provider, ProviderRejected, ProviderUnavailable, Reference
 from makefx_generation.providers.local import LocalProvider
 
-__all__ = ["Generated", "Provider", "ProviderRejected", "ProviderUnavailable", "Providers"]
+__all__ = ["Generated", "Provider", "ProviderRejected", "ProviderUnavailable", "Providers", "Reference"]
 
 
 class Providers:

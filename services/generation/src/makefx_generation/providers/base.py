@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from makefx_contracts.generation import GenerationJob
 from makefx_contracts.rows import MediaKind
@@ -20,6 +20,15 @@ class Generated:
     model: str
     metadata: dict[str, Any] = field(default_factory=dict)
     duration_seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A reference variant's media, read from the store for a provider that sends references along."""
+
+    variant_id: str
+    data: bytes
+    mime_type: str
 
 
 class ProviderRejected(Exception):
@@ -51,8 +60,12 @@ async def no_progress(progress: float | None) -> None:
 
 class Provider(Protocol):
     name: str
+    takes_references: ClassVar[bool]
+    """Whether `generate` uses the recipe's reference images (the worker reads them from the store only then)."""
 
-    async def generate(self, job: GenerationJob, report: ProgressReport = no_progress) -> Generated:
+    async def generate(
+        self, job: GenerationJob, report: ProgressReport = no_progress, references: Sequence[Reference] = ()
+    ) -> Generated:
         """Make the job's media; raises `ProviderRejected` or `ProviderUnavailable`."""
 
 

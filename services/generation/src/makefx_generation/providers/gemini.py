@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from typing import Any
 
 from google import genai
 from google.genai import errors, types
 
 from makefx_contracts.generation import GenerationJob
-from makefx_generation.providers.base import Generated, ProgressReport, ProviderRejected, no_progress, option
+from makefx_generation.providers.base import (
+    Generated,
+    ProgressReport,
+    ProviderRejected,
+    Reference,
+    no_progress,
+    option,
+)
 from makefx_generation.providers.retry import Transient, with_retries
 
 _BLOCKED = {
@@ -41,8 +49,19 @@ def api_error(error: errors.APIError, provider: str) -> Exception:
     return ProviderRejected(f"{provider} refused the request: {reason}")
 
 
+def contents(prompt: str, references: Sequence[Reference]) -> str | list[types.Part]:
+    """The prompt, then each reference image inline (base64 `inlineData` with its mime type)."""
+    if not references:
+        return prompt
+    return [
+        types.Part.from_text(text=prompt),
+        *(types.Part.from_bytes(data=reference.data, mime_type=reference.mime_type) for reference in references),
+    ]
+
+
 class GeminiImageProvider:
     name = "gemini"
+    takes_references = True
 
     def __init__(
         self, api_key: str, *, base_url: str | None = None, retries: int = 3, backoff_seconds: float = 1.0
@@ -58,9 +77,11 @@ class GeminiImageProvider:
         self.retries = retries
         self.backoff_seconds = backoff_seconds
 
-    async def generate(self, job: GenerationJob, report: ProgressReport = no_progress) -> Generated:
+    async def generate(
+        self, job: GenerationJob, report: ProgressReport = no_progress, references: Sequence[Reference] = ()
+    ) -> Generated:
         model = str(job.recipe["model"])
-        prompt = str(job.recipe.get("prompt", ""))
+        prompt = contents(str(job.recipe.get("prompt", "")), references)
         config = types.GenerateContentConfig(
             response_modalities=["IMAGE"],
             image_config=types.ImageConfig(aspect_ratio=aspect_ratio(job)),

@@ -7,11 +7,12 @@ through httpx, with the same retry rules as the other providers.
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 
 import httpx
 
 from makefx_contracts.generation import GenerationJob
-from makefx_generation.providers.base import Generated, ProgressReport, ProviderRejected, no_progress
+from makefx_generation.providers.base import Generated, ProgressReport, ProviderRejected, Reference, no_progress
 from makefx_generation.providers.retry import Transient, with_retries
 
 API_MODEL = "lyria-002"
@@ -21,6 +22,7 @@ LYRIA_SECONDS = 30.0
 
 class LyriaProvider:
     name = "lyria"
+    takes_references = False
 
     def __init__(
         self,
@@ -41,7 +43,9 @@ class LyriaProvider:
         self.retries = retries
         self.backoff_seconds = backoff_seconds
 
-    async def generate(self, job: GenerationJob, report: ProgressReport = no_progress) -> Generated:
+    async def generate(
+        self, job: GenerationJob, report: ProgressReport = no_progress, references: Sequence[Reference] = ()
+    ) -> Generated:
         if job.asset_type != "music":
             raise ProviderRejected("Lyria only makes music; choose ElevenLabs for other audio.")
         body = {"instances": [{"prompt": str(job.recipe.get("prompt", ""))}], "parameters": {"sampleCount": 1}}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 from google import genai
@@ -14,6 +15,7 @@ from makefx_generation.providers.base import (
     ProgressReport,
     ProviderRejected,
     ProviderUnavailable,
+    Reference,
     no_progress,
     option,
 )
@@ -27,6 +29,7 @@ _TRANSIENT_CODES = {4, 8, 10, 13, 14}  # deadline, exhausted, aborted, internal,
 
 class VeoProvider:
     name = "veo"
+    takes_references = False
 
     def __init__(
         self,
@@ -46,7 +49,9 @@ class VeoProvider:
         self.backoff_seconds = backoff_seconds
         self.poll_seconds = poll_seconds
 
-    async def generate(self, job: GenerationJob, report: ProgressReport = no_progress) -> Generated:
+    async def generate(
+        self, job: GenerationJob, report: ProgressReport = no_progress, references: Sequence[Reference] = ()
+    ) -> Generated:
         tier = str(option(job, "videoTier", "fast"))
         api_model = API_MODELS.get(tier, API_MODELS["fast"])
         seconds = int(option(job, "videoDurationSeconds", 8))
