@@ -161,7 +161,17 @@ MODELS: tuple[ModelInfo, ...] = (
         provider="elevenlabs",
         label="ElevenLabs (sound effects, music, speech)",
         default=True,
-        parameters=_schema(**_AUDIO, voiceId={"type": "string"}),
+        parameters=_schema(
+            **_AUDIO,
+            voiceId={"type": "string", "minLength": 1},
+            # Two or more voices make a speech asset a dialogue: one prompt line per turn, voices in turn.
+            dialogueVoiceIds={
+                "type": "array",
+                "items": {"type": "string", "minLength": 1},
+                "minItems": 2,
+                "maxItems": 10,
+            },
+        ),
         cost_units=1,
         unit="second",
     ),
