@@ -164,12 +164,12 @@ MODELS: tuple[ModelInfo, ...] = (
         parameters=_schema(
             **_AUDIO,
             voiceId={"type": "string", "minLength": 1},
-            # Two or more voices make a speech asset a dialogue: one prompt line per turn, voices in turn.
             dialogueVoiceIds={
                 "type": "array",
                 "items": {"type": "string", "minLength": 1},
                 "minItems": 2,
                 "maxItems": 10,
+                "description": "two or more voices make a dialogue: one prompt line per turn, the voices in turn",
             },
         ),
         cost_units=1,
