@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { defaultsOf, fieldsOf, labelOf, optionsFrom } from "./schema";
+import { defaultsOf, fieldsOf, itemsOf, labelOf, optionsFrom, problemsOf } from "./schema";
 
 const veoParameters = {
   type: "object",
@@ -76,5 +76,97 @@ describe("a model's schema as form fields", () => {
 
   it("labels camelCase names in words", () => {
     expect(labelOf("videoDurationSeconds")).toBe("Video duration seconds");
+  });
+});
+
+const speechParameters = {
+  type: "object",
+  properties: {
+    voiceId: { type: "string", minLength: 1 },
+    dialogueVoiceIds: { type: "array", items: { type: "string", minLength: 1 }, minItems: 2, maxItems: 10 },
+  },
+};
+
+describe("an array of strings as a list field", () => {
+  it("becomes a list with its bounds and a hint saying how many values and how to type them", () => {
+    expect(fieldsOf(speechParameters)).toEqual([
+      { name: "voiceId", label: "Voice id", kind: "text" },
+      {
+        name: "dialogueVoiceIds",
+        label: "Dialogue voice ids",
+        kind: "list",
+        hint: "2 to 10 values, separated by commas",
+        minItems: 2,
+        maxItems: 10,
+      },
+    ]);
+  });
+
+  it("puts the schema's description first in the hint", () => {
+    const described = {
+      properties: {
+        dialogueVoiceIds: {
+          type: "array",
+          items: { type: "string" },
+          minItems: 2,
+          description: "two or more voices make a dialogue, one prompt line per turn",
+        },
+        tags: { type: "array", maxItems: 3 },
+        seed: { type: "integer", description: "the same seed makes the same picture" },
+      },
+    };
+    expect(fieldsOf(described)).toEqual([
+      {
+        name: "dialogueVoiceIds",
+        label: "Dialogue voice ids",
+        kind: "list",
+        hint: "two or more voices make a dialogue, one prompt line per turn (at least 2 values, separated by commas)",
+        minItems: 2,
+      },
+      { name: "tags", label: "Tags", kind: "list", hint: "at most 3 values, separated by commas", maxItems: 3 },
+      { name: "seed", label: "Seed", kind: "number", integer: true, hint: "the same seed makes the same picture" },
+    ]);
+  });
+
+  it("leaves an array of anything but strings a text field", () => {
+    const numbers = { properties: { sizes: { type: "array", items: { type: "integer" } } } };
+    expect(fieldsOf(numbers)).toEqual([{ name: "sizes", label: "Sizes", kind: "text" }]);
+  });
+
+  it("starts empty, or from a default array joined by commas", () => {
+    expect(defaultsOf(speechParameters)).toEqual({ voiceId: "", dialogueVoiceIds: "" });
+    const withDefault = { properties: { tags: { type: "array", items: { type: "string" }, default: ["a", "b"] } } };
+    expect(defaultsOf(withDefault)).toEqual({ tags: "a, b" });
+  });
+
+  it("splits typed text at commas, trims the values and drops empty ones", () => {
+    expect(itemsOf(" alice ,bob,, ,carol ,")).toEqual(["alice", "bob", "carol"]);
+    expect(itemsOf(" , ")).toEqual([]);
+  });
+
+  it("sends a list as an array of its values", () => {
+    const fields = fieldsOf(speechParameters);
+    expect(optionsFrom(fields, { voiceId: "", dialogueVoiceIds: " voice-a, voice-b ,,voice-c " })).toEqual({
+      dialogueVoiceIds: ["voice-a", "voice-b", "voice-c"],
+    });
+  });
+
+  it("leaves out a list with no values, so the option is omitted", () => {
+    const fields = fieldsOf(speechParameters);
+    expect(optionsFrom(fields, { voiceId: "voice-a", dialogueVoiceIds: "" })).toEqual({ voiceId: "voice-a" });
+    expect(optionsFrom(fields, { voiceId: "voice-a", dialogueVoiceIds: " , ," })).toEqual({ voiceId: "voice-a" });
+  });
+
+  it("finds a list with too few or too many values before it is sent, and accepts one within bounds or empty", () => {
+    const fields = fieldsOf(speechParameters);
+    const check = (text: string) => problemsOf(fields, { voiceId: "", dialogueVoiceIds: text });
+    expect(check("voice-a")).toEqual([
+      "Dialogue voice ids: give at least 2 values separated by commas (1 given), or none.",
+    ]);
+    const eleven = Array.from({ length: 11 }, (_, i) => `voice-${i}`).join(",");
+    expect(check(eleven)).toEqual(["Dialogue voice ids: give at most 10 values (11 given)."]);
+    expect(check("voice-a, voice-b")).toEqual([]);
+    expect(check("")).toEqual([]);
+    expect(check("voice-a, ,")).toHaveLength(1);
   });
 });

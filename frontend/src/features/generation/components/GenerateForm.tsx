@@ -4,7 +4,7 @@ import { useSubmit } from "../../../hooks/useSubmit";
 import { ASSET_TYPES_BY_KIND } from "../../../lib/assetTypes";
 import { describeCost, estimateCost } from "../cost";
 import { modelsFor, preferredModel } from "../models";
-import { type FieldValues, defaultsOf, fieldsOf, optionsFrom } from "../schema";
+import { type FieldValues, defaultsOf, fieldsOf, optionsFrom, problemsOf } from "../schema";
 import { ModelParameters } from "./ModelParameters";
 
 /** An asset on the canvas whose active variant can guide a generation. */
@@ -44,6 +44,8 @@ export function GenerateForm(props: GenerateFormProps) {
   const [chosenModel, setChosenModel] = useState<string | null>(null);
   const [values, setValues] = useState<FieldValues | null>(null);
   const [picked, setPicked] = useState<ReadonlySet<string>>(new Set(props.initialReferences ?? []));
+  /** what the parameters hold that the server would refuse, found when Generate was pressed */
+  const [problems, setProblems] = useState<readonly string[]>([]);
 
   const usable = useMemo(() => modelsFor(models ?? [], mediaKind, assetType), [models, mediaKind, assetType]);
   const model = usable.find((candidate) => candidate.id === chosenModel) ?? preferredModel(usable);
@@ -64,10 +66,14 @@ export function GenerateForm(props: GenerateFormProps) {
   const chooseModel = (id: string | null) => {
     setChosenModel(id);
     setValues(null);
+    setProblems([]);
   };
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();
     if (model === undefined || name.trim() === "" || prompt.trim() === "") return;
+    const found = problemsOf(fields, shownValues);
+    setProblems(found);
+    if (found.length > 0) return;
     const referenceVariantIds = references.filter((ref) => picked.has(ref.assetId)).map((ref) => ref.variantId);
     void submit({
       name: name.trim(),
@@ -149,7 +155,10 @@ export function GenerateForm(props: GenerateFormProps) {
       <ModelParameters
         fields={fields}
         values={shownValues}
-        onChange={(fieldName, value) => setValues({ ...shownValues, [fieldName]: value })}
+        onChange={(fieldName, value) => {
+          setValues({ ...shownValues, [fieldName]: value });
+          setProblems([]);
+        }}
       />
       {references.length > 0 && (
         <fieldset className="references">
@@ -184,6 +193,11 @@ export function GenerateForm(props: GenerateFormProps) {
           “{started}” is on the canvas and being generated.
         </p>
       )}
+      {problems.map((problem) => (
+        <p key={problem} className="form-error" role="alert">
+          {problem}
+        </p>
+      ))}
       {error !== null && (
         <p className="form-error" role="alert">
           {error}
