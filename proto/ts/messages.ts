@@ -953,6 +953,16 @@ export interface MediaProbed {
 }
 
 /**
+ * Your role in this space changed (sent only to that member's sockets); the page adapts its controls.
+ *
+ * Message `member:role`.
+ */
+export interface MemberRole {
+  type: "member:role";
+  role: Role;
+}
+
+/**
  * A user's role in a space; `role` is None when the user is not a member.
  *
  * Message `identity:membership`.
@@ -961,6 +971,22 @@ export interface Membership {
   type: "identity:membership";
   spaceId: string;
   userId: string;
+  role: Role | null;
+}
+
+/**
+ * A member's role changed, or they left (`role` None), or the space was deleted (`user_id` None).
+ *
+ * Published on core NATS by the gateway that made the change; every gateway applies it to
+ * its open sockets at once: a removed member's sockets close (4403), a deleted space's
+ * close (4404), and a changed role reaches the member's sockets as `member:role`.
+ *
+ * Message `identity:membershipChanged`, on `fx.members.{space_id}`.
+ */
+export interface MembershipChanged {
+  type: "identity:membershipChanged";
+  spaceId: string;
+  userId: string | null;
   role: Role | null;
 }
 
@@ -1611,6 +1637,7 @@ export type AnyMessage =
   | GetMembership
   | GetUser
   | Membership
+  | MembershipChanged
   | UserProfile
   | JobProgress
   | LineageCreated
@@ -1624,6 +1651,7 @@ export type AnyMessage =
   | SignMedia
   | SignedUrl
   | VariantMediaDeleted
+  | MemberRole
   | ModelList
   | PresenceBeacon
   | PresenceChanged
@@ -1719,6 +1747,7 @@ export type MessageType =
   | "identity:getMembership"
   | "identity:getUser"
   | "identity:membership"
+  | "identity:membershipChanged"
   | "identity:user"
   | "job:progress"
   | "lineage:created"
@@ -1732,6 +1761,7 @@ export type MessageType =
   | "media:sign"
   | "media:signedUrl"
   | "media:variantDeleted"
+  | "member:role"
   | "models:list"
   | "presence:beacon"
   | "presence:update"
@@ -1826,6 +1856,7 @@ export interface MessageByType {
   "identity:getMembership": GetMembership;
   "identity:getUser": GetUser;
   "identity:membership": Membership;
+  "identity:membershipChanged": MembershipChanged;
   "identity:user": UserProfile;
   "job:progress": JobProgress;
   "lineage:created": LineageCreated;
@@ -1839,6 +1870,7 @@ export interface MessageByType {
   "media:sign": SignMedia;
   "media:signedUrl": SignedUrl;
   "media:variantDeleted": VariantMediaDeleted;
+  "member:role": MemberRole;
   "models:list": ModelList;
   "presence:beacon": PresenceBeacon;
   "presence:update": PresenceChanged | PresenceUpdate;

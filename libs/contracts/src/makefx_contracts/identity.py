@@ -6,7 +6,7 @@ from enum import StrEnum
 from typing import ClassVar, Literal
 
 from makefx_contracts.base import Message, Request, Subject
-from makefx_contracts.subjects import IDENTITY
+from makefx_contracts.subjects import IDENTITY, MEMBERSHIP
 
 
 class Role(StrEnum):
@@ -29,6 +29,21 @@ class Membership(Message):
     type: Literal["identity:membership"] = "identity:membership"
     space_id: str
     user_id: str
+    role: Role | None
+
+
+class MembershipChanged(Message):
+    """A member's role changed, or they left (`role` None), or the space was deleted (`user_id` None).
+
+    Published on core NATS by the gateway that made the change; every gateway applies it to
+    its open sockets at once: a removed member's sockets close (4403), a deleted space's
+    close (4404), and a changed role reaches the member's sockets as `member:role`.
+    """
+
+    type: Literal["identity:membershipChanged"] = "identity:membershipChanged"
+    subject: ClassVar[Subject] = MEMBERSHIP
+    space_id: str
+    user_id: str | None
     role: Role | None
 
 

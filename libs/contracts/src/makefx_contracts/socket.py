@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from makefx_contracts.base import Message
+from makefx_contracts.identity import Role
 from makefx_contracts.presence import PresenceEntry
 from makefx_contracts.rows import ApprovalRow, AssetRow, ChatMessageRow, LineageRow, VariantRow
 from makefx_contracts.space import (
@@ -199,3 +200,10 @@ class ChatError(Message):
     request_id: str | None
     error: str
     code: str
+
+
+class MemberRole(Message):
+    """Your role in this space changed (sent only to that member's sockets); the page adapts its controls."""
+
+    type: Literal["member:role"] = "member:role"
+    role: Role

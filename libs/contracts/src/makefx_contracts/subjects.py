@@ -11,6 +11,7 @@ from makefx_contracts.base import Subject
 STATE_COMMANDS = Subject("fx.state.{replica}.cmd")
 SPACE_EVENTS = Subject("fx.space.{space_id}.events")
 PRESENCE = Subject("fx.presence.{space_id}")
+MEMBERSHIP = Subject("fx.members.{space_id}")
 GENERATION_JOBS = Subject("fx.gen.jobs.{media_kind}")
 GENERATION_PROGRESS = Subject("fx.gen.progress.{space_id}")
 CHAT_REQUESTS = Subject("fx.chat.requests")

@@ -47,8 +47,9 @@ class ServiceTopology:
 GATEWAY = ServiceTopology(
     name="gateway",
     # Presence is ephemeral: every gateway publishes its sockets' presence and hears the others'.
-    publishes=(subjects.PRESENCE,),
-    subscribes=(subjects.PRESENCE, subjects.GENERATION_PROGRESS, subjects.CHAT_DELTAS),
+    publishes=(subjects.PRESENCE, subjects.MEMBERSHIP),
+    # ...and membership changes, so a removed member's sockets close on every gateway at once.
+    subscribes=(subjects.PRESENCE, subjects.MEMBERSHIP, subjects.GENERATION_PROGRESS, subjects.CHAT_DELTAS),
     # Space commands routed to their owner; signed media URLs and uploads; usage summaries.
     requests=(subjects.STATE_COMMANDS, subjects.MEDIA, subjects.BILLING),
     answers=(subjects.IDENTITY,),
