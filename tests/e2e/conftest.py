@@ -25,7 +25,16 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Locator,
+    Page,
+    Playwright,
+    WebSocketRoute,
+    expect,
+    sync_playwright,
+)
 
 from makefx_cli.nats_server import free_port
 
@@ -352,3 +361,56 @@ def drop_file(page: Page, target: str, path: Path, content_type: str) -> None:
     )
     for kind in ("dragenter", "dragover", "drop"):
         page.dispatch_event(target, kind, {"dataTransfer": transfer})
+
+
+def details_of(page: Page, name: str) -> Locator:
+    """Opens the asset's details from its card on the canvas; returns the panel."""
+    card(page, name).click()
+    details = page.get_by_test_id("asset-details")
+    expect(details.get_by_role("heading", name=name, exact=True)).to_be_visible()
+    return details
+
+
+def noisy_png_file(path: Path, size: tuple[int, int]) -> Path:
+    """A PNG of random pixels: it does not compress, so its file is about 3 bytes per pixel."""
+    from PIL import Image
+
+    Image.frombytes("RGB", size, os.urandom(size[0] * size[1] * 3)).save(path, format="PNG")
+    return path
+
+
+SPACE_SOCKET = re.compile(r"/api/spaces/[^/]+/ws")
+
+
+class SocketRelay:
+    """Runs a page's space socket through the test, which can hold back what the server sends.
+
+    Once a frame matches `hold_from`, it and every later frame wait (in order, so the page
+    sees no gap in seq) until `release()`: the page shows what it had before that frame.
+    """
+
+    def __init__(self, page: Page) -> None:
+        self.hold_from: Callable[[str], bool] | None = None
+        self.held: list[str | bytes] = []
+        self.page_side: WebSocketRoute | None = None
+        page.route_web_socket(SPACE_SOCKET, self._connect)
+
+    def _connect(self, page_side: WebSocketRoute) -> None:
+        server_side = page_side.connect_to_server()
+        self.page_side = page_side
+
+        def deliver(message: str | bytes) -> None:
+            text = message if isinstance(message, str) else message.decode()
+            if self.held or (self.hold_from is not None and self.hold_from(text)):
+                self.held.append(message)
+            else:
+                page_side.send(message)
+
+        server_side.on_message(deliver)
+
+    def release(self) -> None:
+        self.hold_from = None
+        assert self.page_side is not None
+        for message in self.held:
+            self.page_side.send(message)
+        self.held.clear()

@@ -8,7 +8,7 @@ import { spaceCommands } from "./spaceCommands";
 import { createAppStore } from "./store";
 
 /** The commands of a space over a socket whose server the test plays, feeding the app's store. */
-async function openSpace() {
+async function openSpace(onRefused?: () => void) {
   const sockets = new FakeSockets();
   const store = createAppStore(new ApiClient({ keeper: memorySessionKeeper() }));
   store.getState().openSpace(SPACE);
@@ -29,7 +29,7 @@ async function openSpace() {
   await new Promise((resolve) => setTimeout(resolve, 0));
   sockets.last.open();
   sockets.last.deliver({ type: "sync:state", seq: 1, assets: [], variants: [], lineage: [], presence: [] });
-  return { server: sockets.last, store, socket, commands: spaceCommands(socket, store) };
+  return { server: sockets.last, store, socket, commands: spaceCommands(socket, store, onRefused) };
 }
 
 describe("clearing the conversation", () => {
@@ -68,6 +68,36 @@ describe("clearing the conversation", () => {
     expect(refusal).toBeInstanceOf(RequestError);
     expect(refusal).toMatchObject({ code: "PERMISSION_DENIED", message: "viewers cannot clear the chat" });
     expect(Object.keys(store.getState().conversation.messages)).toEqual(["m1"]);
+    socket.stop();
+  });
+});
+
+describe("a change refused for the caller's role", () => {
+  const refuse = (server: Awaited<ReturnType<typeof openSpace>>["server"], code: string, message: string) => {
+    const [sent] = server.sentOfType("asset:create");
+    server.deliver({ type: "error", requestId: sent?.requestId, code, message });
+  };
+  const lamp = { name: "Lamp", assetType: "prop", mediaKind: "image" } as const;
+
+  it("is reported, so the page can read the role again, and still rejects with the server's words", async () => {
+    let refusals = 0;
+    const { server, socket, commands } = await openSpace(() => refusals++);
+    const created = commands.createAsset(lamp, { x: 0, y: 0 });
+    refuse(server, "PERMISSION_DENIED", "viewers can look but not change this space");
+
+    await expect(created).rejects.toMatchObject({ message: "viewers can look but not change this space" });
+    expect(refusals).toBe(1);
+    socket.stop();
+  });
+
+  it("is not reported for a refusal about the change itself", async () => {
+    let refusals = 0;
+    const { server, socket, commands } = await openSpace(() => refusals++);
+    const created = commands.createAsset(lamp, { x: 0, y: 0 });
+    refuse(server, "VALIDATION_ERROR", "the name is too long");
+
+    await expect(created).rejects.toMatchObject({ code: "VALIDATION_ERROR" });
+    expect(refusals).toBe(0);
     socket.stop();
   });
 });

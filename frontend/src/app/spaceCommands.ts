@@ -1,9 +1,9 @@
 // What the user does in a space, turned into socket messages, with optimistic moves and error notices.
-import type { ChatMode, MediaKind, Position } from "@proto/messages";
+import type { ChatMode, ErrorCode, MediaKind, Position } from "@proto/messages";
 import type { AssetActions } from "../features/assets/actions";
 import type { ChatActions } from "../features/chat/components/ChatPanel";
 import type { GenerateOrder } from "../features/generation/components/GenerateForm";
-import { describeError } from "../lib/errors";
+import { RequestError, describeError } from "../lib/errors";
 import type { Outgoing, SpaceSocket } from "../lib/socket";
 import type { AppStore } from "./store";
 
@@ -19,9 +19,24 @@ export interface SpaceCommands {
   loadChat(): Promise<void>;
 }
 
-export function spaceCommands(socket: SpaceSocket, store: AppStore): SpaceCommands {
+/** Refusals that may mean the caller's role changed since the page opened (a demotion, a removal). */
+const ROLE_REFUSALS: ReadonlySet<ErrorCode> = new Set(["PERMISSION_DENIED", "NOT_FOUND"]);
+
+/**
+ * `onRefused` hears of each change the server refused for one of `ROLE_REFUSALS`: the gateway
+ * reads the role afresh for every change, but does not tell an open page that it changed.
+ */
+export function spaceCommands(socket: SpaceSocket, store: AppStore, onRefused?: () => void): SpaceCommands {
+  const noticeRefusal = (error: unknown) => {
+    if (error instanceof RequestError && ROLE_REFUSALS.has(error.code)) onRefused?.();
+  };
   const run = async (message: Outgoing): Promise<void> => {
-    await socket.request(message);
+    try {
+      await socket.request(message);
+    } catch (error) {
+      noticeRefusal(error);
+      throw error;
+    }
   };
   return {
     createAsset: (asset, position) => run({ type: "asset:create", ...asset, position }),
@@ -32,6 +47,7 @@ export function spaceCommands(socket: SpaceSocket, store: AppStore): SpaceComman
       done.then(
         (ack) => store.getState().settleMove(assetId, requestId, ack),
         (error: unknown) => {
+          noticeRefusal(error);
           store.getState().settleMove(assetId, requestId, null);
           store.getState().notify("error", `The card could not be moved: ${describeError(error)}`);
         },

@@ -5,6 +5,7 @@ import { RequestError } from "../lib/errors";
 import { SpaceSocket, spaceSocketUrl } from "../lib/socket";
 import { useServices } from "./AppContext";
 import { type SpaceCommands, spaceCommands } from "./spaceCommands";
+import type { AppStore } from "./store";
 
 /** Answers to "may I still open this space?" that make reconnecting pointless. */
 const REFUSALS: ReadonlySet<ErrorCode> = new Set(["NOT_FOUND", "PERMISSION_DENIED", "UNAUTHENTICATED"]);
@@ -69,5 +70,23 @@ export function useSpaceConnection(spaceId: string): SpaceCommands | null {
     };
   }, [spaceId, store, client]);
 
-  return useMemo(() => (socket === null ? null : spaceCommands(socket, store)), [socket, store]);
+  return useMemo(
+    () => (socket === null ? null : spaceCommands(socket, store, () => void recheckAccess(spaceId, socket, store))),
+    [spaceId, socket, store],
+  );
+}
+
+/**
+ * After a change was refused: reads the space again, so the page shows the role the caller
+ * has now (a viewer's page has no edit controls); a space they may no longer open is closed.
+ */
+export async function recheckAccess(spaceId: string, socket: SpaceSocket, store: AppStore): Promise<void> {
+  try {
+    await store.getState().loadSpace(spaceId);
+  } catch (error) {
+    if (!(error instanceof RequestError && REFUSALS.has(error.code))) return;
+    socket.stop();
+    store.getState().setConnection("refused", error.message);
+    store.getState().notify("error", `This space cannot be opened: ${error.message}`);
+  }
 }

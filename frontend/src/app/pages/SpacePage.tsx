@@ -111,7 +111,8 @@ export function SpacePage() {
   const progressOf = (variantId: string) => progress[variantId]?.progress ?? null;
   const cdnBaseUrl = replica?.mediaCdnBaseUrl ?? null;
 
-  const role = space?.role;
+  // A space that refused us (we were removed) leaves us nothing to change, whatever role we had.
+  const role = connection === "refused" ? undefined : space?.role;
   const permissions = { canEdit: role === "owner" || role === "editor", isOwner: role === "owner" };
   const canChange = permissions.canEdit && commands !== null;
   const upload = (files: File[], at?: Position) => {

@@ -41,7 +41,7 @@ export function CanvasToolbar({ filters, tags, shown, total, onChange }: CanvasT
         ))}
       </select>
       <span className="count" aria-live="polite">
-        {shown === total ? `${total} assets` : `${shown} of ${total} assets`}
+        {shown === total ? `${total} ${total === 1 ? "asset" : "assets"}` : `${shown} of ${total} assets`}
       </span>
     </div>
   );
