@@ -23,8 +23,9 @@ export interface SpaceCommands {
 const ROLE_REFUSALS: ReadonlySet<ErrorCode> = new Set(["PERMISSION_DENIED", "NOT_FOUND"]);
 
 /**
- * `onRefused` hears of each change the server refused for one of `ROLE_REFUSALS`: the gateway
- * reads the role afresh for every change, but does not tell an open page that it changed.
+ * `onRefused` hears of each change the server refused for one of `ROLE_REFUSALS`. The gateway
+ * reads the role afresh for every change and pushes a change of role (`member:role`) or a
+ * removal (close 4403) to the open page; a refusal is the fallback for a push that was lost.
  */
 export function spaceCommands(socket: SpaceSocket, store: AppStore, onRefused?: () => void): SpaceCommands {
   const noticeRefusal = (error: unknown) => {

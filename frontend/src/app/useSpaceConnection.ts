@@ -2,7 +2,7 @@
 import { useEffect, useMemo, useState } from "react";
 import type { ErrorCode } from "@proto/messages";
 import { RequestError } from "../lib/errors";
-import { SpaceSocket, spaceSocketUrl } from "../lib/socket";
+import { type ServerMessage, SpaceSocket, spaceSocketUrl } from "../lib/socket";
 import { useServices } from "./AppContext";
 import { type SpaceCommands, spaceCommands } from "./spaceCommands";
 import type { AppStore } from "./store";
@@ -31,30 +31,7 @@ export function useSpaceConnection(spaceId: string): SpaceCommands | null {
         }
       },
       lastSeq: () => store.getState().space?.seq ?? null,
-      onMessage: (message) => {
-        const state = store.getState();
-        if (message.type === "error" && message.requestId == null) {
-          state.notify("error", message.message);
-          return;
-        }
-        switch (message.type) {
-          case "job:progress":
-            state.receiveProgress(message);
-            return;
-          case "chat:delta":
-            state.receiveDelta(message);
-            return;
-          case "chat:error":
-            // One that answers a request rejects it, and the form that sent it shows it.
-            if (message.requestId == null) state.setChatError(message.error);
-            return;
-        }
-        const received = state.receive(message);
-        // The conversation takes the events the replica applied: each once, in seq order.
-        if (received !== null) state.applyChatEvents(received.events);
-        // A gap: events were missed (they are held meanwhile); ask for them again.
-        if (received?.gap) connection.resync();
-      },
+      onMessage: (message) => receiveSpaceMessage(store, spaceId, message, () => connection.resync()),
       onStatus: (status, detail) => {
         const state = store.getState();
         state.setConnection(status, detail.reason || null);
@@ -74,6 +51,47 @@ export function useSpaceConnection(spaceId: string): SpaceCommands | null {
     () => (socket === null ? null : spaceCommands(socket, store, () => void recheckAccess(spaceId, socket, store))),
     [spaceId, socket, store],
   );
+}
+
+/**
+ * One message of the space's socket, into the store; `resync` asks again for missed events.
+ *
+ * The gateway pushes what changes about the caller's own membership: `member:role` when
+ * their role changed (the page's controls follow at once), and a close with 4403 / 4404 when
+ * they were removed or the space deleted (the socket then refuses, see `SpaceSocket`).
+ */
+export function receiveSpaceMessage(
+  store: AppStore,
+  spaceId: string,
+  message: ServerMessage,
+  resync: () => void,
+): void {
+  const state = store.getState();
+  if (message.type === "error" && message.requestId == null) {
+    state.notify("error", message.message);
+    return;
+  }
+  switch (message.type) {
+    case "job:progress":
+      state.receiveProgress(message);
+      return;
+    case "chat:delta":
+      state.receiveDelta(message);
+      return;
+    case "chat:error":
+      // One that answers a request rejects it, and the form that sent it shows it.
+      if (message.requestId == null) state.setChatError(message.error);
+      return;
+    case "member:role":
+      state.roleChanged(spaceId, message.role);
+      state.notify("info", `Your role in this space is now ${message.role}.`);
+      return;
+  }
+  const received = state.receive(message);
+  // The conversation takes the events the replica applied: each once, in seq order.
+  if (received !== null) state.applyChatEvents(received.events);
+  // A gap: events were missed (they are held meanwhile); ask for them again.
+  if (received?.gap) resync();
 }
 
 /**

@@ -11,6 +11,7 @@ import type {
   ErrorReply,
   GenerateStarted,
   JobProgress,
+  MemberRole,
   PresenceChanged,
   RefineStarted,
   SpaceEvent,
@@ -33,6 +34,7 @@ export type ServerMessage =
   | JobProgress
   | ChatDelta
   | ChatError
+  | MemberRole
   | QueryReply;
 
 /** The queries, by the type of their message (which their reply shares). */
@@ -75,7 +77,10 @@ export interface Backoff {
   stableAfterMs: number;
 }
 
-/** Close codes of the gateway's socket (4000–4999 are the application's, per RFC 6455). */
+/**
+ * Close codes of the gateway's socket (4000–4999 are the application's, per RFC 6455): the
+ * gateway closes 4403 when the caller is removed from the space, 4404 when it is deleted.
+ */
 export const CLOSE_UNAUTHENTICATED = 4401;
 export const CLOSE_FORBIDDEN = 4403;
 export const CLOSE_NOT_FOUND = 4404;

@@ -1,4 +1,5 @@
 // The spaces part of the store: the caller's spaces, each with the caller's role in it.
+import type { Role } from "@proto/messages";
 import type { Space } from "../../lib/apiTypes";
 import type { SliceCreator } from "../../lib/slice";
 import type { SpacesApi } from "./api";
@@ -12,6 +13,8 @@ export interface SpacesSlice {
   createSpace(name: string): Promise<Space>;
   renameSpace(spaceId: string, name: string): Promise<void>;
   deleteSpace(spaceId: string): Promise<void>;
+  /** The gateway said the caller's role in this space changed (`member:role`): controls follow it. */
+  roleChanged(spaceId: string, role: Role): void;
   forgetSpaces(): void;
 }
 
@@ -43,6 +46,12 @@ export function createSpacesSlice(api: SpacesApi): SliceCreator<SpacesSlice> {
         const spaces = { ...state.spaces };
         delete spaces[spaceId];
         return { spaces };
+      });
+    },
+    roleChanged(spaceId, role) {
+      set((state) => {
+        const space = state.spaces[spaceId];
+        return space === undefined ? {} : put({ ...space, role })(state);
       });
     },
     forgetSpaces() {

@@ -48,9 +48,8 @@ def bootstrap(settings: GatewaySettings) -> FastAPI:
     accounts = Accounts(
         store, passwords, tokens, limits, refresh_ttl=timedelta(seconds=settings.refresh_token_ttl_seconds)
     )
-    spaces = Spaces(store)
-
     bus = Bus(settings)
+    spaces = Spaces(store, notify=bus.publish)
     directory = ReplicaDirectory(bus)
     router = SpaceRouter(bus, directory)
     hub = SpaceHub(bus, PresenceBoard(gateway_id=f"{settings.service_name}-{uuid.uuid4().hex[:8]}"))

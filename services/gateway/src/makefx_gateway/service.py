@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from makefx_auth import AccessTokens, hash_refresh_token, new_refresh_token
 from makefx_contracts.errors import NotFound, RateLimited, Unauthenticated
-from makefx_contracts.identity import Role
+from makefx_contracts.identity import MembershipChanged, Role
 from makefx_gateway import domain
 from makefx_gateway.domain import Member, MemberProfile, Session, Space, SpaceView, User
 from makefx_gateway.passwords import Passwords
 from makefx_gateway.ratelimit import LoginLimits
 from makefx_gateway.store import GatewayStore, Transaction
 
+log = logging.getLogger(__name__)
+
 Clock = Callable[[], datetime]
+# Tells every gateway (this one included) of a committed membership change, for its open sockets.
+MembershipNotice = Callable[[MembershipChanged], Awaitable[None]]
 
 WRONG_CREDENTIALS = "wrong email or password"
 
@@ -203,12 +208,22 @@ def _refresh_refused() -> Unauthenticated:
     return Unauthenticated("refresh token is not valid: sign in again", details={"reason": "invalid"})
 
 
-class Spaces:
-    """Spaces and their members, as seen and changed by one acting user."""
+async def _nobody_listens(_: MembershipChanged) -> None:
+    return None
 
-    def __init__(self, store: GatewayStore, *, clock: Clock = utc_now) -> None:
+
+class Spaces:
+    """Spaces and their members, as seen and changed by one acting user.
+
+    Each committed change of who may do what in a space (a role changed, a member removed
+    or gone, the space deleted) is announced through `notify`, so open sockets follow it at
+    once instead of at their next mutation.
+    """
+
+    def __init__(self, store: GatewayStore, *, clock: Clock = utc_now, notify: MembershipNotice | None = None) -> None:
         self.store = store
         self.clock = clock
+        self.notify = notify or _nobody_listens
 
     async def list(self, user_id: str) -> list[SpaceView]:
         async with self.store.transaction() as tx:
@@ -244,6 +259,7 @@ class Spaces:
             role = domain.require_member(await tx.role(space_id, user_id), space_id)
             domain.ensure_may_delete_space(role)
             await tx.delete_space(space_id)
+        await self._announce(MembershipChanged(space_id=space_id, user_id=None, role=None))
         # Hook for the space-state issue (ARCHITECTURE §5): the assets, variants, chat
         # and media of a space live in space-state and media, not here. When they
         # exist, declare a `SpaceDeleted` event in makefx_contracts and publish it
@@ -278,6 +294,8 @@ class Spaces:
             domain.ensure_may_change_role(actor, target.member.role, role, await tx.owner_count(space_id))
             await tx.set_role(space_id, target_id, role, self.clock())
             changed = await self._target(tx, space_id, target_id)
+        if role != target.member.role:
+            await self._announce(MembershipChanged(space_id=space_id, user_id=target_id, role=role))
         return changed
 
     async def remove_member(self, user_id: str, space_id: str, target_id: str) -> None:
@@ -287,6 +305,14 @@ class Spaces:
             target = await self._target(tx, space_id, target_id)
             domain.ensure_may_remove(user_id, actor, target_id, target.member.role, await tx.owner_count(space_id))
             await tx.remove_member(space_id, target_id)
+        await self._announce(MembershipChanged(space_id=space_id, user_id=target_id, role=None))
+
+    async def _announce(self, change: MembershipChanged) -> None:
+        """After the commit. A lost notice leaves the per-request role checks, which still refuse."""
+        try:
+            await self.notify(change)
+        except Exception:  # the change is committed: the request must not fail for want of the notice
+            log.warning("could not announce a membership change in %s", change.space_id, exc_info=True)
 
     @staticmethod
     async def _target(tx: Transaction, space_id: str, target_id: str) -> MemberProfile:

@@ -6,6 +6,9 @@ import asyncio
 
 import pytest
 
+from makefx_contracts.identity import MembershipChanged, Role
+from makefx_contracts.subjects import MEMBERSHIP
+
 
 def members_url(space_id: str, user_id: str = "") -> str:
     return f"/api/spaces/{space_id}/members" + (f"/{user_id}" if user_id else "")
@@ -166,3 +169,47 @@ async def test_two_owners_leaving_at_once_leave_one_owner_behind(client, shared_
     stayed = shared.owner if results[0].status_code == 409 else shared.editor
     members = (await client.get(members_url(shared.id), headers=stayed.headers)).json()["members"]
     assert [member["role"] for member in members if member["role"] == "owner"] == ["owner"]
+
+
+async def test_every_committed_membership_change_is_announced_on_the_spaces_subject(
+    client, shared_space, bus_client
+) -> None:
+    shared = await shared_space()
+    heard: list[MembershipChanged] = []
+    arrived = asyncio.Event()
+
+    async def on_change(msg) -> None:
+        heard.append(MembershipChanged.model_validate_json(msg.data))
+        arrived.set()
+
+    await bus_client.nats.subscribe(MEMBERSHIP.fill(space_id=shared.id), cb=on_change)
+    await bus_client.nats.flush()
+    owner = shared.owner.headers
+
+    async def next_notice() -> tuple[str | None, str | None]:
+        await asyncio.wait_for(arrived.wait(), 10)
+        arrived.clear()
+        change = heard.pop(0)
+        assert change.space_id == shared.id
+        return change.user_id, change.role
+
+    assert (
+        await client.patch(members_url(shared.id, shared.viewer.id), json={"role": "editor"}, headers=owner)
+    ).is_success
+    assert await next_notice() == (shared.viewer.id, Role.EDITOR)
+    # Refused changes and changes to the same role announce nothing; the next notice is the removal's.
+    assert (
+        await client.patch(members_url(shared.id, shared.owner.id), json={"role": "viewer"}, headers=owner)
+    ).status_code == 409
+    assert (
+        await client.patch(members_url(shared.id, shared.viewer.id), json={"role": "editor"}, headers=owner)
+    ).is_success
+    assert (await client.delete(members_url(shared.id, shared.editor.id), headers=owner)).status_code == 204
+    assert await next_notice() == (shared.editor.id, None)
+    assert (
+        await client.delete(members_url(shared.id, shared.viewer.id), headers=shared.viewer.headers)
+    ).status_code == 204
+    assert await next_notice() == (shared.viewer.id, None)
+    assert (await client.delete(f"/api/spaces/{shared.id}", headers=owner)).status_code == 204
+    assert await next_notice() == (None, None)
+    assert heard == []

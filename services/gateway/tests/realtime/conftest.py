@@ -43,6 +43,7 @@ NOT_EVENTS = frozenset(
         "chat:error",
         "chat:history",
         "approval:list",
+        "member:role",
     }
 )
 

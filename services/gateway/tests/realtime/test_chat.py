@@ -6,6 +6,10 @@ product's shape, which the chat panel waits for); every other refusal stays an `
 
 from __future__ import annotations
 
+import pytest
+
+from makefx_gateway.realtime.connection import CLOSE_NOT_A_MEMBER
+
 CHAT_ERROR_KEYS = {"type", "requestId", "error", "code"}
 
 
@@ -93,16 +97,28 @@ async def test_an_invalid_chat_send_is_answered_with_chat_error_and_the_socket_s
     assert sent["seq"] == 1
 
 
-async def test_a_member_removed_from_the_space_can_no_longer_chat_or_read_it(shared_space, connect, client):
+async def test_a_member_removed_without_notice_can_no_longer_chat_and_their_socket_closes(shared_space, connect, store):
     space = await shared_space()
     editor = await connect(space.id, space.editor.access_token)
     await editor.mutate("chat:send", content="Before")
-
-    removed = await client.delete(f"/api/spaces/{space.id}/members/{space.editor.id}", headers=space.owner.headers)
-    assert removed.status_code == 204, removed.text
+    # Removed in the database alone (a lost notice would leave the socket open): the role read per message refuses.
+    async with store.transaction(write=True) as tx:
+        await tx.remove_member(space.id, space.editor.id)
 
     refusal = await editor.call("chat:send", answers=("ack", "error", "chat:error"), content="After")
     assert (refusal["type"], refusal["code"]) == ("chat:error", "NOT_FOUND")
-    for type_ in ("chat:history", "approval:list"):
-        refused = await editor.call(type_, answers=("error", "chat:history", "approval:list"))
-        assert (refused["type"], refused["code"]) == ("error", "NOT_FOUND"), type_
+    await editor.closed.wait()
+    assert editor.ws.close_code == CLOSE_NOT_A_MEMBER
+
+
+@pytest.mark.parametrize("read", ["chat:history", "approval:list"])
+async def test_a_member_removed_without_notice_can_no_longer_read_the_chat(shared_space, connect, store, read):
+    space = await shared_space()
+    viewer = await connect(space.id, space.viewer.access_token)
+    async with store.transaction(write=True) as tx:
+        await tx.remove_member(space.id, space.viewer.id)
+
+    refused = await viewer.call(read, answers=("error", "chat:history", "approval:list"))
+    assert (refused["type"], refused["code"]) == ("error", "NOT_FOUND")
+    await viewer.closed.wait()
+    assert viewer.ws.close_code == CLOSE_NOT_A_MEMBER

@@ -4,7 +4,9 @@ The upgrade is authenticated before it is accepted: the access token comes from 
 `access_token` query parameter (what browsers use, since they cannot set headers on a
 WebSocket), an `Authorization: Bearer` header, or the access cookie. A bad token or a
 space the caller is not a member of is refused with an HTTP answer (401 / 404) instead
-of an upgrade.
+of an upgrade. Once in, the socket follows the caller's membership: the space's room
+applies every change pushed by the gateways (see `realtime.hub`), and the role is read
+once more after joining, for a change made while the socket was joining.
 """
 
 from __future__ import annotations
@@ -18,10 +20,11 @@ from starlette.websockets import WebSocketDisconnect
 
 from makefx_contracts import FxError
 from makefx_contracts.errors import NotFound, Unauthenticated
+from makefx_contracts.socket import MemberRole
 from makefx_contracts.space import MAX_SEQ, AssetDetail, EventsSince, GetAsset, GetEventsSince, SpaceSnapshot
 from makefx_gateway.errors import fx_error_response
 from makefx_gateway.http.security import AccessCookie, Credentials
-from makefx_gateway.realtime.connection import Connection, Who
+from makefx_gateway.realtime.connection import CLOSE_NOT_A_MEMBER, NOT_A_MEMBER, Connection, Who
 from makefx_gateway.realtime.hub import SpaceHub
 from makefx_gateway.realtime.session import SocketSession
 from makefx_gateway.realtime.state import read_state, with_fields
@@ -71,6 +74,7 @@ def realtime_router(
         reader: asyncio.Task[None] | None = None
         try:
             await hub.join(connection)
+            await _recheck_role(connection, spaces)
             reader = asyncio.create_task(_read_frames(socket, session))
             # The first of these ends the socket: the client left, the socket failed, or the
             # connection was closed (too slow, or the gateway is stopping).
@@ -111,6 +115,16 @@ def realtime_router(
         return await router.request(spaceId, GetEventsSince(space_id=spaceId, since_seq=since_seq, limit=limit))
 
     return api
+
+
+async def _recheck_role(connection: Connection, spaces: Spaces) -> None:
+    """The role once the room hears membership changes: one made since the upgrade read it was not heard."""
+    role = await spaces.role_of(connection.space_id, connection.who.user_id)
+    if role is None:
+        connection.close(CLOSE_NOT_A_MEMBER, NOT_A_MEMBER)
+    elif role != connection.role:
+        connection.role = role
+        connection.send(MemberRole(role=role).to_json().decode())
 
 
 async def _read_frames(socket: WebSocket, session: SocketSession) -> None:

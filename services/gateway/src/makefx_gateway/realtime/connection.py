@@ -20,7 +20,12 @@ log = logging.getLogger(__name__)
 
 # Close codes (4000-4999 are the application's).
 CLOSE_TOO_SLOW = 4008
+CLOSE_NOT_A_MEMBER = 4403
+CLOSE_SPACE_DELETED = 4404
 CLOSE_SERVER_SHUTDOWN = 1001
+
+NOT_A_MEMBER = "you are no longer a member of this space"
+SPACE_DELETED = "this space was deleted"
 
 # How long closing may wait for a socket that takes no more data before giving up on it.
 CLOSE_TIMEOUT_SECONDS = 5.0

@@ -4,7 +4,10 @@ Event payloads are forwarded as the bytes the space-state owner published (the s
 protocol and the bus share one event model), so an event is encoded once however many
 sockets receive it. Beside the events, each room relays what core NATS carries for the
 space without a seq: generation progress (`job:progress`) and the chat bot's streamed
-text (`chat:delta`), also as published.
+text (`chat:delta`), also as published. And each room hears the space's membership
+changes, from whichever gateway made them, and applies them to its sockets at once: a
+removed member's sockets close (4403), a deleted space's all close (4404), and a member
+whose role changed is told so (`member:role`).
 """
 
 from __future__ import annotations
@@ -21,15 +24,24 @@ from pydantic import TypeAdapter
 
 from makefx_bus import MSG_ID_HEADER, Bus
 from makefx_bus.codec import decode
+from makefx_contracts.identity import MembershipChanged
 from makefx_contracts.presence import PresenceBeacon
-from makefx_contracts.socket import PresenceChanged
-from makefx_contracts.subjects import CHAT_DELTAS, GENERATION_PROGRESS, PRESENCE, SPACE_EVENTS
-from makefx_gateway.realtime.connection import CLOSE_SERVER_SHUTDOWN, Connection
+from makefx_contracts.socket import MemberRole, PresenceChanged
+from makefx_contracts.subjects import CHAT_DELTAS, GENERATION_PROGRESS, MEMBERSHIP, PRESENCE, SPACE_EVENTS
+from makefx_gateway.realtime.connection import (
+    CLOSE_NOT_A_MEMBER,
+    CLOSE_SERVER_SHUTDOWN,
+    CLOSE_SPACE_DELETED,
+    NOT_A_MEMBER,
+    SPACE_DELETED,
+    Connection,
+)
 from makefx_gateway.realtime.presence import PresenceBoard, local_entries
 
 log = logging.getLogger(__name__)
 
 _BEACON: TypeAdapter[PresenceBeacon] = TypeAdapter(PresenceBeacon)
+_MEMBERSHIP: TypeAdapter[MembershipChanged] = TypeAdapter(MembershipChanged)
 
 
 def event_seq(msg: Msg) -> int:
@@ -128,6 +140,17 @@ class SpaceHub:
             if answer and room.connections:
                 await self._announce(room.space_id, self._local(room.space_id))
 
+        async def on_membership(msg: Msg) -> None:
+            try:
+                change = decode(_MEMBERSHIP, msg.data)
+            except Exception:  # noqa: BLE001 - a bad notice from another process must not stop the room
+                log.warning("ignored a malformed membership change on %s", msg.subject)
+                return
+            apply_membership(room, change)
+
+        # First, so that it is in place (the consumer's creation below is a round trip
+        # after it) before the socket's post-join role check reads the database.
+        membership = await self.bus.nats.subscribe(MEMBERSHIP.fill(space_id=room.space_id), cb=on_membership)
         events = await self.bus.js.subscribe(
             SPACE_EVENTS.fill(space_id=room.space_id),
             cb=on_event,
@@ -146,7 +169,7 @@ class SpaceHub:
         presence = await self.bus.nats.subscribe(PRESENCE.fill(space_id=room.space_id), cb=on_beacon)
         progress = await self.bus.nats.subscribe(GENERATION_PROGRESS.fill(space_id=room.space_id), cb=on_transient)
         deltas = await self.bus.nats.subscribe(CHAT_DELTAS.fill(space_id=room.space_id), cb=on_transient)
-        room.subscriptions = [events, presence, progress, deltas]
+        room.subscriptions = [membership, events, presence, progress, deltas]
 
     async def _close_room(self, room: Room) -> None:
         if room.presence_due is not None:
@@ -206,3 +229,25 @@ class SpaceHub:
                 await self._announce(space_id, self._local(space_id))
             for space_id in self.board.expire():
                 self._broadcast_presence(space_id)
+
+
+def apply_membership(room: Room, change: MembershipChanged) -> None:
+    """A membership change, applied to this gateway's sockets of the space.
+
+    Closing stops a socket's frames at once (nothing sent after `close` goes out), so a
+    removed member receives no event published after the change reached this gateway; the
+    socket then leaves the room as any closed one does.
+    """
+    if change.user_id is None:
+        for connection in list(room.connections):
+            connection.close(CLOSE_SPACE_DELETED, SPACE_DELETED)
+        return
+    mine = [connection for connection in room.connections if connection.who.user_id == change.user_id]
+    if change.role is None:
+        for connection in mine:
+            connection.close(CLOSE_NOT_A_MEMBER, NOT_A_MEMBER)
+        return
+    frame = MemberRole(role=change.role).to_json().decode()
+    for connection in mine:
+        connection.role = change.role
+        connection.send(frame)

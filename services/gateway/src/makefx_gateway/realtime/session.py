@@ -6,7 +6,8 @@ the owning space-state replica, stamped with the acting user and their current r
 anything else — except a refused `chat:send`, answered `chat:error` as the original
 product did. Reads of the conversation and of the approvals are queries to the owner,
 answered by a reply of the same type. A malformed frame gets an `error` and the socket
-stays open.
+stays open. A caller found to be no longer a member (by a sync, a read or a change) gets
+`NOT_FOUND` and the socket closes with 4403, as when the removal's notice reaches it.
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ from makefx_contracts.space import (
     StarVariant,
     UpdateAsset,
 )
-from makefx_gateway.realtime.connection import Connection
+from makefx_gateway.realtime.connection import CLOSE_NOT_A_MEMBER, NOT_A_MEMBER, Connection
 from makefx_gateway.realtime.hub import SpaceHub
 from makefx_gateway.realtime.state import read_state, with_fields
 from makefx_gateway.service import Spaces
@@ -146,6 +147,9 @@ class SocketSession:
             # The chat panel waits for `chat:error`: every failure of a `chat:send` answers so, even an invalid one.
             chat = body.get("type") == _CHAT_SEND
             await self._dispatch(_validate(body))
+        except _NoLongerMember as error:
+            self._send_error(error, request_id, chat=chat)
+            self.connection.close(CLOSE_NOT_A_MEMBER, NOT_A_MEMBER)
         except FxError as error:
             self._send_error(error, request_id, chat=chat)
         except Exception:
@@ -154,6 +158,7 @@ class SocketSession:
 
     async def _dispatch(self, message: ClientMessage) -> None:
         if isinstance(message, SyncRequest):
+            await self._current_role()  # a resume reads the space like any other read
             await self.sync(message.since_seq)
         elif isinstance(message, PresenceUpdate):
             self.connection.viewing = message.viewing
@@ -172,7 +177,7 @@ class SocketSession:
         connection = self.connection
         role = await self.spaces.role_of(connection.space_id, connection.who.user_id)
         if role is None:
-            raise NotFound("you are no longer a member of this space")
+            raise _NoLongerMember(NOT_A_MEMBER)
         connection.role = role
         return role
 
@@ -256,6 +261,10 @@ class SocketSession:
             self._send(ChatError(request_id=request_id, error=error.message, code=error.code.value))
         else:
             self._send(error.to_reply(request_id))
+
+
+class _NoLongerMember(NotFound):
+    """The caller was removed from the space (or it was deleted): answered, then the socket closes."""
 
 
 def _parse(frame: str | bytes) -> dict[str, Any]:
