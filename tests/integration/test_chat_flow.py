@@ -9,131 +9,30 @@ completes, and the conversation is told) or rejects (nothing is made); a viewer 
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
-import uuid
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-import websockets
-from websockets.asyncio.client import ClientConnection
 
-from makefx_cli.nats_server import NatsServer, free_port
 from makefx_contracts.chat import reply_id
+from makefx_testing.gateway_api import Account, create_space, register
+from makefx_testing.services import Services
+from makefx_testing.sockets import Frame, SocketPeer
 
 pytestmark = pytest.mark.slow
 
-PASSWORD = "correct horse battery"
-Frame = dict[str, Any]
 ANSWERS = frozenset({"ack", "error", "chat:error", "chat:history", "approval:list"})
 """Frames that answer a request (events broadcast by it carry its requestId too)."""
 
 
-@dataclass
-class Process:
-    name: str
-    port: int
-    env: dict[str, str]
-    log: Path
-    popen: subprocess.Popen[bytes] | None = None
+class Peer(SocketPeer):
+    """A member's socket, with the chat requests and what they lead to."""
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        with self.log.open("ab") as out:
-            self.popen = subprocess.Popen(
-                [sys.executable, "-m", f"makefx_{self.name.replace('-', '_')}"],
-                env=self.env,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-
-    def stop(self) -> None:
-        if self.popen is not None and self.popen.poll() is None:
-            self.popen.send_signal(signal.SIGTERM)
-            try:
-                self.popen.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.popen.send_signal(signal.SIGKILL)
-                self.popen.wait(timeout=10)
-
-    async def wait_ready(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        async with httpx.AsyncClient(timeout=2) as client:
-            while time.monotonic() < deadline:
-                assert self.popen is not None
-                if self.popen.poll() is not None:
-                    break
-                with contextlib.suppress(httpx.HTTPError):
-                    if (await client.get(f"{self.url}/readyz")).status_code == 200:
-                        return
-                await asyncio.sleep(0.1)
-        raise AssertionError(f"{self.name} did not become ready; its output:\n{self.log.read_text()[-4000:]}")
-
-
-@dataclass
-class Peer:
-    """A real WebSocket client: every frame it receives is kept, in order, as JSON."""
-
-    ws: ClientConnection
-    frames: list[Frame] = field(default_factory=list)
-    _arrived: asyncio.Event = field(default_factory=asyncio.Event)
-    _closed: bool = False
-    _reader: asyncio.Task[None] | None = None
-
-    def start(self) -> Peer:
-        self._reader = asyncio.create_task(self._read())
-        return self
-
-    async def _read(self) -> None:
-        try:
-            async for message in self.ws:
-                self.frames.append(json.loads(message))
-                self._arrived.set()
-        except websockets.ConnectionClosed:
-            pass
-        finally:
-            self._closed = True
-            self._arrived.set()
-
-    async def send(self, message: Frame) -> None:
-        await self.ws.send(json.dumps(message))
-
-    async def wait_for(self, predicate: Callable[[Frame], bool], *, timeout: float = 30, start: int = 0) -> Frame:
-        index = start
-        async with asyncio.timeout(timeout):
-            while True:
-                while index < len(self.frames):
-                    if predicate(self.frames[index]):
-                        return self.frames[index]
-                    index += 1
-                if self._closed:
-                    raise AssertionError("the socket closed before the frame arrived")
-                self._arrived.clear()
-                await self._arrived.wait()
-
-    async def call(self, type_: str, **fields: Any) -> Frame:
-        """Send with a fresh requestId; the frame answering it (`ack`, `error`, `chat:error` or a reply)."""
-        request_id = f"req-{uuid.uuid4().hex[:12]}"
-        start = len(self.frames)
-        await self.send({"type": type_, "requestId": request_id, **fields})
-        return await self.wait_for(
-            lambda frame: frame.get("requestId") == request_id and frame["type"] in ANSWERS, start=start
-        )
+    ANSWERS = ANSWERS
 
     async def chat(self, content: str, mode: str = "advisor") -> str:
         """Send a chat message that must be accepted; the id of the stored message."""
@@ -165,12 +64,7 @@ class Peer:
         a delta may arrive after the message, so this waits for them. Core NATS may drop one;
         on one local server with two readers none is, and a lost one would end this in a timeout.
         """
-        async with asyncio.timeout(timeout):
-            while _spelled(self.deltas(message_id)) != content:
-                if self._closed:
-                    raise AssertionError("the socket closed before the deltas arrived")
-                self._arrived.clear()
-                await self._arrived.wait()
+        await self.wait_until(lambda: _spelled(self.deltas(message_id)) == content, timeout=timeout)
         return self.deltas(message_id)
 
     async def approval(self, predicate: Callable[[Frame], bool], *, timeout: float = 30) -> Frame:
@@ -179,11 +73,6 @@ class Peer:
             timeout=timeout,
         )
         return frame["approval"]
-
-    async def close(self) -> None:
-        await self.ws.close()
-        if self._reader is not None:
-            await self._reader
 
 
 def _spelled(deltas: list[Frame]) -> str | None:
@@ -194,83 +83,40 @@ def _spelled(deltas: list[Frame]) -> str | None:
     return "".join(delta["text"] for delta in sorted(deltas, key=lambda delta: delta["index"]))
 
 
-class Product:
+class Product(Services):
     """The services as processes, each `python -m makefx_<name>` with its settings in the environment."""
 
     def __init__(self, root: Path) -> None:
-        self.root = root
-        self.nats = NatsServer(root / "nats")
-        self.processes: dict[str, Process] = {}
+        super().__init__(root)
         self.peers: list[Peer] = []
 
-    def add(self, name: str, **extra: str) -> Process:
-        port = free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("MAKEFX_", "ANTHROPIC_", "GEMINI_"))}
-        env.update(
-            MAKEFX_NATS_URL=self.nats.url,
-            MAKEFX_DATA_DIR=str(self.root / "data"),
-            MAKEFX_HTTP_HOST="127.0.0.1",
-            MAKEFX_HTTP_PORT=str(port),
-            MAKEFX_JWT_SECRET="j" * 40,
-            MAKEFX_MEDIA_SIGNING_SECRET="m" * 40,
-            MAKEFX_LOG_FORMAT="text",
-            MAKEFX_ACCESS_COOKIE_SECURE="false",
-            MAKEFX_ARGON2_TIME_COST="1",
-            MAKEFX_ARGON2_MEMORY_COST_KIB="8192",
-            PYTHONUNBUFFERED="1",
-            **extra,
-        )
-        process = Process(name, port, env, self.root / f"{name}.log")
-        self.processes[name] = process
-        return process
-
     async def start(self) -> Product:
-        (self.root / "data").mkdir(parents=True, exist_ok=True)
-        self.nats.start()
-        started = [
+        self.start_nats()
+        await self.launch(
             self.add("space-state", MAKEFX_REPLICA_ID="state-0"),
             self.add("media"),
             self.add("gateway"),
             self.add("generation"),
             self.add("chat"),
-        ]
-        for process in started:
-            process.start()
-        for process in started:
-            await process.wait_ready()
+        )
         return self
 
-    async def stop(self) -> None:
+    async def close(self) -> None:
+        """Close the sockets, then stop the services."""
         for peer in self.peers:
             with contextlib.suppress(Exception):
                 await peer.close()
-        for process in reversed(list(self.processes.values())):
-            process.stop()
-        self.nats.stop()
+        self.stop()
 
     @property
     def url(self) -> str:
         return self.processes["gateway"].url
 
-    async def register(self, name: str) -> dict[str, str]:
-        email = f"{name.lower()}-{uuid.uuid4().hex[:8]}@example.com"
-        async with httpx.AsyncClient(base_url=self.url, timeout=15) as api:
-            answer = await api.post("/api/auth/register", json={"email": email, "password": PASSWORD, "name": name})
-            assert answer.status_code == 201, answer.text
-            return {"email": email, "token": answer.json()["accessToken"], "id": answer.json()["user"]["id"]}
+    async def register(self, name: str) -> Account:
+        return await register(self.url, name)
 
-    async def space(self, owner: dict[str, str], **members: tuple[dict[str, str], str]) -> str:
-        async with httpx.AsyncClient(base_url=self.url, timeout=15) as api:
-            auth = {"Authorization": f"Bearer {owner['token']}"}
-            created = await api.post("/api/spaces", json={"name": "Chat"}, headers=auth)
-            assert created.status_code == 201, created.text
-            space_id = created.json()["space"]["id"]
-            for person, role in members.values():
-                added = await api.post(
-                    f"/api/spaces/{space_id}/members", json={"email": person["email"], "role": role}, headers=auth
-                )
-                assert added.status_code == 201, added.text
-        return space_id
+    async def space(self, owner: Account, **members: tuple[Account, str]) -> str:
+        return await create_space(self.url, owner, "Chat", dict(members.values()))
 
     async def assets(self, space_id: str, token: str) -> list[Frame]:
         async with httpx.AsyncClient(base_url=self.url, timeout=15) as api:
@@ -279,21 +125,17 @@ class Product:
             return answer.json()["assets"]
 
     async def connect(self, space_id: str, token: str) -> Peer:
-        url = self.url.replace("http://", "ws://") + f"/api/spaces/{space_id}/ws"
-        ws = await websockets.connect(url, additional_headers={"Authorization": f"Bearer {token}"}, max_size=None)
-        peer = Peer(ws).start()
+        peer = await Peer.connect(self.url, space_id, token)
         self.peers.append(peer)
-        await peer.send({"type": "sync:request"})
-        await peer.wait_for(lambda frame: frame["type"] == "sync:state")
         return peer
 
 
 @dataclass
 class Room:
     space_id: str
-    owner: dict[str, str]
-    editor: dict[str, str]
-    viewer: dict[str, str]
+    owner: Account
+    editor: Account
+    viewer: Account
     alice: Peer  # the owner
     bob: Peer  # an editor
 
@@ -305,7 +147,7 @@ async def product(tmp_path: Path) -> AsyncIterator[Product]:
         await running.start()
         yield running
     finally:
-        await running.stop()
+        await running.close()
 
 
 @pytest.fixture
@@ -316,8 +158,8 @@ async def room(product: Product) -> Room:
         await product.register("Viewer"),
     )
     space_id = await product.space(owner, editor=(editor, "editor"), viewer=(viewer, "viewer"))
-    alice = await product.connect(space_id, owner["token"])
-    bob = await product.connect(space_id, editor["token"])
+    alice = await product.connect(space_id, owner.token)
+    bob = await product.connect(space_id, editor.token)
     return Room(space_id, owner, editor, viewer, alice, bob)
 
 
@@ -351,12 +193,12 @@ async def test_an_approved_generate_proposal_runs_as_the_editor_and_its_variant_
     assert (await room.bob.call("approval:approve", approvalId=pending["id"]))["type"] == "ack"
 
     executed = await room.alice.approval(lambda a: a["id"] == pending["id"] and a["status"] != "pending")
-    assert executed["status"] == "executed" and executed["decided_by"] == room.editor["id"]
+    assert executed["status"] == "executed" and executed["decided_by"] == room.editor.id
     variant_id = json.loads(executed["result"])["variantId"]
     created = await room.alice.wait_for(
         lambda f: f["type"] == "asset:created" and f["asset"]["name"] == "Red fox in the snow", start=start
     )
-    assert created["asset"]["created_by"] == room.editor["id"]
+    assert created["asset"]["created_by"] == room.editor.id
     for peer in (room.alice, room.bob):
         result = await peer.wait_for(
             lambda f: f["type"] == "generate:result" and f["variantId"] == variant_id, timeout=90
@@ -391,9 +233,9 @@ async def test_a_rejected_proposal_produces_nothing(product: Product, room: Room
     assert (await room.bob.call("approval:reject", approvalId=pending["id"]))["type"] == "ack"
 
     rejected = await room.alice.approval(lambda a: a["id"] == pending["id"] and a["status"] != "pending")
-    assert rejected["status"] == "rejected" and rejected["decided_by"] == room.editor["id"]
+    assert rejected["status"] == "rejected" and rejected["decided_by"] == room.editor.id
     assert (await room.alice.call("approval:list"))["approvals"] == []
-    assert await product.assets(room.space_id, room.owner["token"]) == []
+    assert await product.assets(room.space_id, room.owner.token) == []
     made = [f for f in room.alice.frames + room.bob.frames if f["type"] in ("asset:created", "variant:created")]
     assert made == []
     again = await room.bob.call("approval:approve", approvalId=pending["id"])
@@ -401,7 +243,7 @@ async def test_a_rejected_proposal_produces_nothing(product: Product, room: Room
 
 
 async def test_a_viewers_decision_is_refused_and_the_approval_stays_pending(product: Product, room: Room):
-    carol = await product.connect(room.space_id, room.viewer["token"])
+    carol = await product.connect(room.space_id, room.viewer.token)
     asked = await room.alice.chat("create a video of waves at dusk", mode="actor")
     [call] = json.loads((await carol.reply(asked))["tool_calls"])
     pending = await carol.approval(lambda a: a["tool_call_id"] == call["id"])
@@ -413,4 +255,4 @@ async def test_a_viewers_decision_is_refused_and_the_approval_stays_pending(prod
     assert (reject["type"], reject["code"]) == ("error", "PERMISSION_DENIED")
     listed = await carol.call("approval:list")
     assert [(a["id"], a["status"]) for a in listed["approvals"]] == [(pending["id"], "pending")]
-    assert await product.assets(room.space_id, room.owner["token"]) == []
+    assert await product.assets(room.space_id, room.owner.token) == []

@@ -12,10 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import os
-import signal
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -24,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
 from makefx_billing.app import bootstrap
@@ -34,11 +29,15 @@ from makefx_bus import Bus
 from makefx_cli.nats_server import NatsServer, free_port
 from makefx_contracts.usage import UsageKind, UsageRecorded
 from makefx_settings import ServiceSettings
+from makefx_testing.app_server import AppServer
 from makefx_testing.databases import postgres_database
+from makefx_testing.services import ServiceProcess, service_env
 
 from .fake_polar import FakePolar, running_fake_polar
 
 POLAR_TOKEN = "polar_oat_test_token"
+BillingProcess = ServiceProcess
+"""`python -m makefx_billing` in a process of its own (the name billing's tests know it by)."""
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -115,89 +114,34 @@ async def start_billing(
 
         async def start(settings: BillingSettings) -> RunningBilling:
             app = bootstrap(settings)
-            server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan="on"))
-            task = asyncio.create_task(server.serve())
-            stopped = False
-
-            async def stop() -> None:
-                nonlocal stopped
-                if not stopped:
-                    stopped = True
-                    server.should_exit = True
-                    await task
-
-            stack.push_async_callback(stop)
-            async with asyncio.timeout(20):
-                while not server.started:
-                    if task.done():
-                        task.result()
-                        raise RuntimeError("billing stopped during startup")
-                    await asyncio.sleep(0.01)
-            port = server.servers[0].sockets[0].getsockname()[1]
-            return RunningBilling(app=app, settings=settings, url=f"http://127.0.0.1:{port}", stop=stop)
+            server = AppServer(app, lifespan="on")
+            stack.push_async_callback(server.stop)
+            url = await server.start()
+            return RunningBilling(app=app, settings=settings, url=url, stop=server.stop)
 
         yield start
-
-
-@dataclass
-class BillingProcess:
-    """`python -m makefx_billing` in a process of its own, its output appended to `log`."""
-
-    env: dict[str, str]
-    log: Path
-    popen: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        with self.log.open("ab") as out:
-            self.popen = subprocess.Popen(
-                [sys.executable, "-m", "makefx_billing"],
-                env=self.env,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-
-    def kill(self) -> None:
-        """SIGKILL: no shutdown hook runs, whatever it was doing is cut short."""
-        if self.popen is not None and self.popen.poll() is None:
-            self.popen.send_signal(signal.SIGKILL)
-            self.popen.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.popen is not None and self.popen.poll() is None:
-            self.popen.send_signal(signal.SIGTERM)
-            try:
-                self.popen.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")[-4000:]
 
 
 @pytest.fixture
 def start_billing_process(
     database_url: str | None, tmp_path: Path
-) -> Iterator[Callable[[BillingSettings], BillingProcess]]:
+) -> Iterator[Callable[[BillingSettings], ServiceProcess]]:
     """Starts billing services as processes with these settings (Polar's token as POLAR_ACCESS_TOKEN);
     stops the ones still running after the test, before its database goes."""
-    started: list[BillingProcess] = []
+    started: list[ServiceProcess] = []
 
-    def start(settings: BillingSettings) -> BillingProcess:
-        env = {key: value for key, value in os.environ.items() if not key.startswith(("MAKEFX_", "POLAR_"))}
-        env.update(
+    def start(settings: BillingSettings) -> ServiceProcess:
+        port = free_port()
+        env = service_env(
             MAKEFX_NATS_URL=settings.nats_url,
             MAKEFX_DATA_DIR=str(settings.data_dir),
-            MAKEFX_HTTP_PORT=str(free_port()),
-            MAKEFX_LOG_FORMAT="text",
+            MAKEFX_HTTP_PORT=str(port),
             MAKEFX_USAGE_CONSUMER_NAME=settings.usage_consumer_name,
             MAKEFX_POLAR_SYNC_INTERVAL_SECONDS=str(settings.polar_sync_interval_seconds),
             MAKEFX_POLAR_BATCH_SIZE=str(settings.polar_batch_size),
             MAKEFX_POLAR_TIMEOUT_SECONDS=str(settings.polar_timeout_seconds),
             MAKEFX_POLAR_RETRY_INITIAL_SECONDS=str(settings.polar_retry_initial_seconds),
             MAKEFX_POLAR_RETRY_MAX_SECONDS=str(settings.polar_retry_max_seconds),
-            PYTHONUNBUFFERED="1",
         )
         if settings.billing_database_url:
             env["MAKEFX_BILLING_DATABASE_URL"] = settings.billing_database_url
@@ -205,7 +149,7 @@ def start_billing_process(
             env["MAKEFX_POLAR_SERVER_URL"] = settings.polar_server_url
         if settings.polar_access_token is not None:
             env["POLAR_ACCESS_TOKEN"] = settings.polar_access_token.get_secret_value()
-        process = BillingProcess(env, tmp_path / f"billing-{len(started)}.log")
+        process = ServiceProcess("billing", port, env, tmp_path / f"billing-{len(started)}.log")
         started.append(process)
         process.start()
         return process

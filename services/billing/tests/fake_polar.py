@@ -19,9 +19,10 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+
+from makefx_testing.app_server import AppServer
 
 
 @dataclass
@@ -148,17 +149,10 @@ async def running_fake_polar(token: str, listen_on: socket.socket | None = None)
     """A fake Polar on a free port of 127.0.0.1, in this event loop; or on `listen_on`, a socket bound
     (not yet listening) by the test, so Polar's address refuses connections until the fake starts."""
     fake = FakePolar(token=token)
-    server = uvicorn.Server(uvicorn.Config(fake.app(), host="127.0.0.1", port=0, log_config=None, lifespan="off"))
-    task = asyncio.create_task(server.serve(sockets=[listen_on] if listen_on is not None else None))
+    server = AppServer(fake.app(), listen_on=listen_on)
+    fake.url = await server.start()
     try:
-        async with asyncio.timeout(10):
-            while not server.started:
-                if task.done():
-                    task.result()
-                await asyncio.sleep(0.01)
-        fake.url = f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
         yield fake
     finally:
         fake.release()
-        server.should_exit = True
-        await task
+        await server.stop()

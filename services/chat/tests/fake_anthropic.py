@@ -11,15 +11,16 @@ repeats): a message, an error status with the API's error body (429 with `retry-
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-import uvicorn
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
+
+from makefx_testing.fakes import ScriptedFake
+from makefx_testing.fakes import serving as serving  # re-exported: the tests serve this fake with it
 
 
 @dataclass(frozen=True)
@@ -91,15 +92,8 @@ class Recorded:
 
 
 @dataclass
-class FakeAnthropic:
+class FakeAnthropic(ScriptedFake[Reply, Recorded]):
     api_key: str = "sk-ant-test"
-    url: str = ""
-    replies: list[Reply] = field(default_factory=list)
-    requests: list[Recorded] = field(default_factory=list)
-
-    def script(self, *replies: Reply) -> None:
-        self.replies = list(replies)
-        self.requests.clear()
 
     def app(self) -> FastAPI:
         app = FastAPI()
@@ -110,7 +104,7 @@ class FakeAnthropic:
             self.requests.append(Recorded(dict(request.headers), body))
             if self.api_key not in (request.headers.get("x-api-key"), _bearer(request.headers.get("authorization"))):
                 return _error(Failure(401, "authentication_error", "invalid x-api-key"))
-            reply = self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
+            reply = self.next_reply()
             match reply:
                 case Failure():
                     return _error(reply)
@@ -197,18 +191,3 @@ def _event_list(reply: Said, model: str) -> Iterator[bytes]:
     usage = {"output_tokens": reply.output_tokens}
     yield _sse("message_delta", {"type": "message_delta", "delta": delta, "usage": usage})
     yield _sse("message_stop", {"type": "message_stop"})
-
-
-@contextlib.asynccontextmanager
-async def serving(fake: FakeAnthropic) -> AsyncIterator[FakeAnthropic]:
-    server = uvicorn.Server(uvicorn.Config(fake.app(), host="127.0.0.1", port=0, log_config=None, lifespan="off"))
-    task = asyncio.create_task(server.serve())
-    try:
-        async with asyncio.timeout(10):
-            while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
-                await asyncio.sleep(0.01)
-        fake.url = f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-        yield fake
-    finally:
-        server.should_exit = True
-        await task

@@ -1,17 +1,20 @@
-"""Fake provider HTTP servers (real HTTP on a free port): they answer from a script and record every request."""
+"""Fake provider HTTP servers (real HTTP on a free port): they answer from a script and record every request.
+
+The replies are written in each provider's wire format by the helpers below (`gemini_image`, …).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import json
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-import uvicorn
 from fastapi import FastAPI, Request, Response
+
+from makefx_testing.fakes import ScriptedFake
+from makefx_testing.fakes import serving as serving  # re-exported: the tests serve their fakes with it
 
 
 @dataclass
@@ -39,16 +42,8 @@ class Reply:
 
 
 @dataclass
-class FakeServer:
-    """Answers each request with the next scripted reply (the last one repeats); records them all."""
-
-    replies: list[Reply] = field(default_factory=list)
-    requests: list[Recorded] = field(default_factory=list)
-    url: str = ""
-
-    def script(self, *replies: Reply) -> None:
-        self.replies = list(replies)
-        self.requests.clear()
+class FakeServer(ScriptedFake[Reply, Recorded]):
+    """Any provider's HTTP API: each request, on any path, gets the next scripted reply as it is written."""
 
     def app(self) -> FastAPI:
         app = FastAPI()
@@ -59,7 +54,7 @@ class FakeServer:
                 request.method, "/" + path, dict(request.headers), await request.body(), request.url.query
             )
             self.requests.append(recorded)
-            reply = self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
+            reply = self.next_reply()
             waited = 0.0
             while waited < reply.delay:
                 if await request.is_disconnected():
@@ -71,21 +66,6 @@ class FakeServer:
             return Response(content, status_code=reply.status, media_type=reply.content_type)
 
         return app
-
-
-@contextlib.asynccontextmanager
-async def serving(fake: FakeServer) -> AsyncIterator[FakeServer]:
-    server = uvicorn.Server(uvicorn.Config(fake.app(), host="127.0.0.1", port=0, log_config=None, lifespan="off"))
-    task = asyncio.create_task(server.serve())
-    try:
-        async with asyncio.timeout(10):
-            while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
-                await asyncio.sleep(0.01)
-        fake.url = f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-        yield fake
-    finally:
-        server.should_exit = True
-        await task
 
 
 def png_bytes(width: int = 64, height: int = 48) -> bytes:

@@ -22,18 +22,15 @@ from collections import OrderedDict
 from typing import Any
 
 import nats.errors
-from nats.aio.msg import Msg
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from pydantic import TypeAdapter
 
-from makefx_bus import Bus
-from makefx_bus.codec import decode
+from makefx_bus import Bus, Delivery, Redeliver, WorkQueueConsumer
 from makefx_chat.assistant import Answer, Assistant, AssistantFailed, ProposedCall
 from makefx_chat.prompt import PromptBuilder
 from makefx_chat.settings import ChatSettings
 from makefx_contracts import FxError
 from makefx_contracts.chat import ChatDelta, ChatTurn, reply_id, tool_command
-from makefx_contracts.errors import InvalidMessage, InvalidState, NotFound, ValidationFailed
+from makefx_contracts.errors import InvalidState, NotFound, ValidationFailed
 from makefx_contracts.rows import ChatMessageRow, ChatMode
 from makefx_contracts.space import ChatContext, GetChatContext, PostChatReply, ToolCall
 from makefx_contracts.subjects import CHAT_DELTAS, CHAT_REQUESTS, STREAM_CHAT
@@ -43,7 +40,6 @@ from makefx_router import SpaceRouter
 log = logging.getLogger(__name__)
 
 _TURN: TypeAdapter[ChatTurn] = TypeAdapter(ChatTurn)
-_FETCH_WAIT_SECONDS = 1.0
 _MAX_TOOL_CALLS = 16
 _UNPOSTED = 256
 _GONE = (NotFound, InvalidState)
@@ -54,10 +50,6 @@ def _now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-class _Retry(Exception):
-    """The space's owner could not be reached: hand the turn back for a later delivery."""
-
-
 class TurnWorker:
     def __init__(self, bus: Bus, router: SpaceRouter, assistant: Assistant, settings: ChatSettings) -> None:
         self.bus = bus
@@ -65,10 +57,19 @@ class TurnWorker:
         self.assistant = assistant
         self.settings = settings
         self.prompts = PromptBuilder(settings.chat_context_tokens)
-        self._subscription: Any = None
-        self._task: asyncio.Task[None] | None = None
-        self._running: set[asyncio.Task[None]] = set()
-        self._slots = asyncio.Semaphore(settings.turns_concurrency)
+        self._consumer = WorkQueueConsumer(
+            bus,
+            self.on_turn,
+            contract=_TURN,
+            stream=STREAM_CHAT,
+            subject=CHAT_REQUESTS.fill(),
+            durable=settings.turns_durable,
+            concurrency=settings.turns_concurrency,
+            ack_wait_seconds=settings.turns_ack_wait_seconds,
+            max_deliver=settings.turns_max_deliver,
+            backoff_seconds=settings.turns_backoff_seconds,
+            what="chat turn",
+        )
         # Answers the owner has not yet taken, by reply id: a turn handed back is not paid for twice here.
         self._unposted: OrderedDict[str, Answer] = OrderedDict()
         # Turns being answered here, by reply id, with how many copies hold or wait for the lock: a copy
@@ -77,107 +78,24 @@ class TurnWorker:
 
     @property
     def is_consuming(self) -> bool:
-        return self._task is not None and not self._task.done()
+        return self._consumer.is_consuming
 
     # -- consuming ----------------------------------------------------------------------
 
     async def start(self) -> None:
-        settings = self.settings
-        config = ConsumerConfig(
-            durable_name=settings.turns_durable,
-            deliver_policy=DeliverPolicy.ALL,
-            ack_policy=AckPolicy.EXPLICIT,
-            ack_wait=settings.turns_ack_wait_seconds,
-            max_deliver=settings.turns_max_deliver,
-            max_ack_pending=max(1000, settings.turns_concurrency * 4),
-            filter_subject=CHAT_REQUESTS.fill(),
-        )
-        self._subscription = await self.bus.js.pull_subscribe(
-            CHAT_REQUESTS.fill(), durable=settings.turns_durable, stream=STREAM_CHAT, config=config
-        )
-        self._task = asyncio.create_task(self._run(), name="chat-turns")
+        await self._consumer.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
         # Turns in flight are left unacknowledged: JetStream redelivers them to another worker.
-        for task in list(self._running):
-            task.cancel()
-        await asyncio.gather(*self._running, return_exceptions=True)
-        if self._subscription is not None:
-            with contextlib.suppress(nats.errors.Error):
-                await self._subscription.unsubscribe()
-            self._subscription = None
+        await self._consumer.stop()
 
-    async def _run(self) -> None:
-        while True:
-            await self._slots.acquire()
-            free = 1
-            while free < self.settings.turns_concurrency and not self._slots.locked():
-                await self._slots.acquire()
-                free += 1
-            try:
-                messages = await self._subscription.fetch(free, timeout=_FETCH_WAIT_SECONDS)
-            except nats.errors.TimeoutError:
-                messages = []
-            except nats.errors.Error as error:
-                log.warning("fetching chat turns failed: %s", error)
-                messages = []
-                await asyncio.sleep(1)
-            for _ in range(free - len(messages)):
-                self._slots.release()
-            for message in messages:
-                task = asyncio.create_task(self._handle_in_slot(message))
-                self._running.add(task)
-                task.add_done_callback(self._running.discard)
-
-    async def _handle_in_slot(self, message: Msg) -> None:
-        try:
-            await self.on_turn_message(message)
-        except Exception:
-            log.exception("a chat turn failed unexpectedly; it will be redelivered")
-        finally:
-            self._slots.release()
-
-    async def on_turn_message(self, message: Msg) -> None:
-        try:
-            turn = decode(_TURN, message.data)
-        except InvalidMessage as error:
-            log.error("terminating a chat turn that does not match its contract: %s", error.details)
-            await message.term()
-            return
-        delivered = message.metadata.num_delivered or 1
-        alive = asyncio.create_task(self._keep_alive(message))
-        try:
-            await self.run(turn)
-        except _Retry as error:
-            if delivered >= self.settings.turns_max_deliver:
-                log.error("turn %s: %s; giving up after %d deliveries", turn.message_id, error, delivered)
-                await message.term()
-                return
-            backoff = self.settings.turns_backoff_seconds or [1.0]
-            delay = backoff[min(delivered, len(backoff)) - 1]
-            log.warning("turn %s: %s; delivery %d, again in %.0fs", turn.message_id, error, delivered, delay)
-            await message.nak(delay=delay)
-            return
-        finally:
-            alive.cancel()
-        await message.ack_sync()
-
-    async def _keep_alive(self, message: Msg) -> None:
-        # A long answer is still being written: reset JetStream's ack timer well before it runs out.
-        while True:
-            await asyncio.sleep(self.settings.turns_ack_wait_seconds / 3)
-            with contextlib.suppress(nats.errors.Error):
-                await message.in_progress()
+    async def on_turn(self, turn: ChatTurn, delivery: Delivery) -> None:
+        await self.run(turn)
 
     # -- one turn -------------------------------------------------------------------------
 
     async def run(self, turn: ChatTurn) -> None:
-        """Answer one turn to its stored reply and usage event; raises `_Retry` when it should come again."""
+        """Answer one turn to its stored reply and usage event; raises `Redeliver` when it should come again."""
         reply = reply_id(turn.message_id)
         lock, copies = self._answering.get(reply, (asyncio.Lock(), 0))
         self._answering[reply] = (lock, copies + 1)
@@ -226,7 +144,7 @@ class TurnWorker:
                 # Spent even when the reply could not be stored (the conversation was cleared meanwhile).
                 await self._meter(turn, reply, answer)
         except (FxError, nats.errors.Error, TimeoutError, OSError) as error:
-            raise _Retry(f"{type(error).__name__}: {error}") from error
+            raise Redeliver(f"turn {turn.message_id}: {type(error).__name__}: {error}") from error
 
     async def _store(self, turn: ChatTurn, command: PostChatReply) -> None:
         """Post the reply to the owner; nothing to do when the turn is gone (the conversation was cleared)."""

@@ -24,14 +24,11 @@ from collections.abc import Awaitable
 from typing import Any, TypeVar
 
 import nats.errors
-from nats.aio.msg import Msg
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from pydantic import TypeAdapter
 
-from makefx_bus import Bus
-from makefx_bus.codec import decode
+from makefx_bus import Bus, Delivery, Redeliver, WorkQueueConsumer
 from makefx_contracts import FxError
-from makefx_contracts.errors import InvalidMessage, InvalidState, NotFound, QuotaExceeded, ValidationFailed
+from makefx_contracts.errors import InvalidState, NotFound, QuotaExceeded, ValidationFailed
 from makefx_contracts.generation import GenerationJob, JobProgress, find_model
 from makefx_contracts.media import MediaIngested
 from makefx_contracts.rows import MediaKind, VariantStatus
@@ -51,7 +48,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _JOB: TypeAdapter[GenerationJob] = TypeAdapter(GenerationJob)
-_FETCH_WAIT_SECONDS = 1.0
 _USAGE_KIND = {
     MediaKind.IMAGE: UsageKind.GENERATION_IMAGE,
     MediaKind.AUDIO: UsageKind.GENERATION_AUDIO,
@@ -132,10 +128,6 @@ class _Timeline:
         return " ".join(f"{phase}={seconds * 1000:.1f}ms" for phase, seconds in self._phases)
 
 
-class _Retry(Exception):
-    """The job could not finish for reasons outside the provider: hand it back for a later delivery."""
-
-
 class JobWorker:
     def __init__(
         self,
@@ -157,106 +149,36 @@ class JobWorker:
         self.references = references
         self.budget = budget
         self.watch = watch
-        self._subscription: Any = None
-        self._task: asyncio.Task[None] | None = None
-        self._running: set[asyncio.Task[None]] = set()
-        self._slots = asyncio.Semaphore(settings.jobs_concurrency)
+        self._consumer = WorkQueueConsumer(
+            bus,
+            self.on_job,
+            contract=_JOB,
+            stream=STREAM_GENERATION_JOBS,
+            subject=GENERATION_JOBS.wildcard,
+            durable=settings.jobs_durable,
+            concurrency=settings.jobs_concurrency,
+            ack_wait_seconds=settings.jobs_ack_wait_seconds,
+            max_deliver=settings.jobs_max_deliver,
+            backoff_seconds=settings.jobs_backoff_seconds,
+            what="generation job",
+        )
 
     # -- consuming ----------------------------------------------------------------------
 
     async def start(self) -> None:
-        settings = self.settings
-        config = ConsumerConfig(
-            durable_name=settings.jobs_durable,
-            deliver_policy=DeliverPolicy.ALL,
-            ack_policy=AckPolicy.EXPLICIT,
-            ack_wait=settings.jobs_ack_wait_seconds,
-            max_deliver=settings.jobs_max_deliver,
-            max_ack_pending=max(1000, settings.jobs_concurrency * 4),
-            filter_subject=GENERATION_JOBS.wildcard,
-        )
-        self._subscription = await self.bus.js.pull_subscribe(
-            GENERATION_JOBS.wildcard, durable=settings.jobs_durable, stream=STREAM_GENERATION_JOBS, config=config
-        )
-        self._task = asyncio.create_task(self._run(), name="generation-jobs")
+        await self._consumer.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
         # Jobs in flight are left unacknowledged: JetStream redelivers them to another worker.
-        for task in list(self._running):
-            task.cancel()
-        await asyncio.gather(*self._running, return_exceptions=True)
-        if self._subscription is not None:
-            with contextlib.suppress(nats.errors.Error):
-                await self._subscription.unsubscribe()
-            self._subscription = None
+        await self._consumer.stop()
 
-    async def _run(self) -> None:
-        while True:
-            await self._slots.acquire()
-            free = 1
-            while free < self.settings.jobs_concurrency and not self._slots.locked():
-                await self._slots.acquire()
-                free += 1
-            try:
-                messages = await self._subscription.fetch(free, timeout=_FETCH_WAIT_SECONDS)
-            except nats.errors.TimeoutError:
-                messages = []
-            except nats.errors.Error as error:
-                log.warning("fetching generation jobs failed: %s", error)
-                messages = []
-                await asyncio.sleep(1)
-            for _ in range(free - len(messages)):
-                self._slots.release()
-            for message in messages:
-                task = asyncio.create_task(self._handle_in_slot(message))
-                self._running.add(task)
-                task.add_done_callback(self._running.discard)
-
-    async def _handle_in_slot(self, message: Msg) -> None:
-        try:
-            await self.on_job_message(message)
-        except Exception:
-            log.exception("a generation job failed unexpectedly; it will be redelivered")
-        finally:
-            self._slots.release()
-
-    async def on_job_message(self, message: Msg) -> None:
-        try:
-            job = decode(_JOB, message.data)
-        except InvalidMessage as error:
-            log.error("terminating a generation job that does not match its contract: %s", error.details)
-            await message.term()
-            return
-        delivered = message.metadata.num_delivered or 1
-        alive = asyncio.create_task(self._keep_alive(message))
-        try:
-            await self.run(job, last_delivery=delivered >= self.settings.jobs_max_deliver)
-        except _Retry as error:
-            backoff = self.settings.jobs_backoff_seconds or [1.0]
-            delay = backoff[min(delivered, len(backoff)) - 1]
-            log.warning("job %s: %s; delivery %d, again in %.0fs", job.id, error, delivered, delay)
-            await message.nak(delay=delay)
-            return
-        finally:
-            alive.cancel()
-        await message.ack_sync()
-
-    async def _keep_alive(self, message: Msg) -> None:
-        # A long generation is still alive: reset JetStream's ack timer well before it runs out.
-        while True:
-            await asyncio.sleep(self.settings.jobs_ack_wait_seconds / 3)
-            with contextlib.suppress(nats.errors.Error):
-                await message.in_progress()
+    async def on_job(self, job: GenerationJob, delivery: Delivery) -> None:
+        await self.run(job, last_delivery=delivery.is_last)
 
     # -- one job --------------------------------------------------------------------------
 
     async def run(self, job: GenerationJob, *, last_delivery: bool = False) -> None:
-        """Run one attempt to its reported end; raises `_Retry` when it should be delivered again.
+        """Run one attempt to its reported end; raises `Redeliver` when it should be delivered again.
 
         Until the completion is reported the attempt races its space's events: a cancel, a
         retry elsewhere or a delete abandons the provider call or the upload at once, and
@@ -284,7 +206,7 @@ class JobWorker:
             log.debug("job %s done: %s", job.id, timeline)
         except (FxError, nats.errors.Error, TimeoutError, OSError) as error:
             if not last_delivery:
-                raise _Retry(f"{type(error).__name__}: {error}") from error
+                raise Redeliver(f"job {job.id}: {type(error).__name__}: {error}") from error
             await self._fail(job, "Generation could not be completed; please retry.")
 
     async def _generate_and_store(
