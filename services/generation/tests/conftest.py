@@ -97,6 +97,22 @@ class Peer(SocketPeer):
             lambda frame: frame["type"] == "generate:result" and frame["variantId"] == variant_id, timeout=timeout
         )
 
+    def latest(self, variant_id: str) -> dict[str, Any]:
+        """The variant as the last `variant:created`/`variant:updated` received showed it."""
+        return [
+            frame["variant"]
+            for frame in self.frames
+            if frame["type"] in ("variant:created", "variant:updated") and frame["variant"]["id"] == variant_id
+        ][-1]
+
+    def lineage_of(self, variant_id: str) -> set[tuple[str, str]]:
+        """(parent variant, relation) of every `lineage:created` received for the variant as the child."""
+        return {
+            (frame["lineage"]["parent_variant_id"], frame["lineage"]["relation_type"])
+            for frame in self.frames
+            if frame["type"] == "lineage:created" and frame["lineage"]["child_variant_id"] == variant_id
+        }
+
 
 @pytest.fixture
 async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
@@ -124,6 +140,33 @@ async def gemini_stack(tmp_path: Path, gemini: FakeServer) -> AsyncIterator[Stac
         generation_env={
             "MAKEFX_GEMINI_API_KEY": "test-key",
             "MAKEFX_GEMINI_BASE_URL": gemini.url,
+            "MAKEFX_PROVIDER_RETRIES": "1",
+            "MAKEFX_PROVIDER_BACKOFF_SECONDS": "0",
+        },
+    )
+    try:
+        await running.start()
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+async def vertex() -> AsyncIterator[FakeServer]:
+    """A fake Vertex AI server (Veo's long-running operations, Lyria's `:predict`), real HTTP."""
+    async with serving(FakeServer()) as fake:
+        yield fake
+
+
+@pytest.fixture
+async def vertex_stack(tmp_path: Path, vertex: FakeServer) -> AsyncIterator[Stack]:
+    """The product with one worker whose Vertex key is set (Veo and Lyria) and whose Vertex is the fake."""
+    running = Stack(
+        tmp_path,
+        generation_env={
+            "MAKEFX_VERTEX_API_KEY": "vx-key",
+            "MAKEFX_VERTEX_BASE_URL": vertex.url,
+            "MAKEFX_VEO_POLL_SECONDS": "0.1",
             "MAKEFX_PROVIDER_RETRIES": "1",
             "MAKEFX_PROVIDER_BACKOFF_SECONDS": "0",
         },

@@ -107,3 +107,25 @@ def gemini_safety_block() -> Reply:
             "modelVersion": "gemini-3.1-flash-image",
         }
     )
+
+
+VEO_OPERATION = "projects/p/locations/us-central1/publishers/google/models/veo-3.1-fast-generate-001/operations/op1"
+
+
+def veo_started() -> Reply:
+    """`:predictLongRunning`'s answer: the operation's name."""
+    return Reply(body={"name": VEO_OPERATION})
+
+
+def veo_running(percent: float | None = None) -> Reply:
+    """`:fetchPredictOperation` of an operation still running, with its `progressPercent` when given."""
+    metadata = {"metadata": {"progressPercent": percent}} if percent is not None else {}
+    return Reply(body={"name": VEO_OPERATION, "done": False, **metadata})
+
+
+def veo_finished(**response: Any) -> Reply:
+    return Reply(body={"name": VEO_OPERATION, "done": True, "response": response})
+
+
+def veo_video(data: bytes) -> Reply:
+    return veo_finished(videos=[{"bytesBase64Encoded": base64.b64encode(data).decode(), "mimeType": "video/mp4"}])

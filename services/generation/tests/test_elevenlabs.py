@@ -148,3 +148,6 @@ async def test_an_empty_answer_is_retried_then_reported(eleven):
 
     with pytest.raises(ProviderUnavailable, match="ElevenLabs returned no audio"):
         await provider(eleven, retries=1).generate(job("speech"))
+
+    first, second = eleven.requests
+    assert first.path == second.path == f"/v1/text-to-speech/{DEFAULT_VOICE}" and first.body == second.body

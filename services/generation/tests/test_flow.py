@@ -6,8 +6,23 @@ import json
 
 import httpx
 
-from .conftest import Stack, usage_events
-from .fakes import FakeServer, gemini_error, gemini_image, gemini_safety_block, png_bytes
+from makefx_generation.providers.local import draw_mp4
+
+from .conftest import Peer, Stack, usage_events
+from .fakes import (
+    FakeServer,
+    gemini_error,
+    gemini_image,
+    gemini_safety_block,
+    png_bytes,
+    veo_finished,
+    veo_running,
+    veo_started,
+    veo_video,
+)
+
+VEO = {"mediaKind": "video", "model": "veo-3.1-generate"}
+SMALL_VIDEO = {"videoDurationSeconds": 4, "width": 320, "height": 240}
 
 
 async def test_an_image_generation_goes_pending_processing_completed_and_the_other_socket_sees_it(stack: Stack):
@@ -92,6 +107,10 @@ async def test_a_failing_provider_fails_the_variant_and_a_retry_completes_it(gem
     )
 
     assert completed["status"] == "completed" and completed["attempt"] == 2
+    await alice.wait_for(
+        lambda frame: frame["type"] == "generate:result" and frame["variantId"] == variant_id and frame["attempt"] == 2,
+        timeout=60,
+    )
     assert alice.variant_states(variant_id) == [
         "pending",
         "processing",
@@ -296,3 +315,145 @@ async def test_a_generation_that_outlives_its_media_kinds_timeout_fails_saying_s
         assert result["errorMessage"] == "The image generation timed out after 0.001 seconds."
     finally:
         stack.stop()
+
+
+async def test_music_and_video_made_from_a_reference_are_derived_from_it_and_their_refinements_refined(
+    stack: Stack,
+):
+    space_id, owner, editor = await stack.shared_space()
+    alice = await stack.connect(space_id, owner["token"])
+    bob = await stack.connect(space_id, editor["token"])
+    cape = await alice.generate(name="Cape", assetType="item", prompt="a red cape", options={"width": 64, "height": 64})
+    assert (await alice.result(cape["variantId"]))["status"] == "completed"
+    inspired = {"referenceVariantIds": [cape["variantId"]]}
+
+    theme = await alice.generate(
+        name="Theme",
+        assetType="music",
+        mediaKind="audio",
+        prompt="a heroic theme",
+        options={"durationSeconds": 1},
+        **inspired,
+    )
+    clip = await bob.generate(
+        name="Clip", assetType="scene", prompt="the cape in the wind", options=SMALL_VIDEO, **VEO, **inspired
+    )
+    for started in (theme, clip):
+        for peer in (alice, bob):
+            assert (await peer.result(started["variantId"], timeout=90))["status"] == "completed"
+    softer = await bob.generate(
+        "refine:request", sourceVariantId=theme["variantId"], prompt="softer", options={"durationSeconds": 1}
+    )
+    slower = await alice.generate(
+        "refine:request", sourceVariantId=clip["variantId"], prompt="slower", options=SMALL_VIDEO, **inspired
+    )
+    for started in (softer, slower):
+        for peer in (alice, bob):
+            assert (await peer.result(started["variantId"], timeout=90))["status"] == "completed"
+
+    derived = (cape["variantId"], "derived")
+    for peer in (alice, bob):
+        assert peer.lineage_of(theme["variantId"]) == {derived}
+        assert peer.lineage_of(clip["variantId"]) == {derived}
+        assert peer.lineage_of(softer["variantId"]) == {(theme["variantId"], "refined")}
+        assert peer.lineage_of(slower["variantId"]) == {(clip["variantId"], "refined"), derived}
+    assert (softer["assetId"], slower["assetId"]) == (theme["assetId"], clip["assetId"])
+    assert bob.latest(softer["variantId"])["media_mime_type"].startswith("audio/")
+    assert bob.latest(slower["variantId"])["media_mime_type"] == "video/mp4"
+    # `local` takes no references: the lineage keeps them, the provenance says none was sent.
+    provenance = json.loads(alice.latest(theme["variantId"])["generation_provenance"])
+    assert (provenance["referencesSent"], provenance["referencesNotSent"]) == ([], [cape["variantId"]])
+    provenance = json.loads(bob.latest(slower["variantId"])["generation_provenance"])
+    assert provenance["referencesSent"] == []
+    assert provenance["referencesNotSent"] == [clip["variantId"], cape["variantId"]]
+
+
+def progress_of(peer: Peer, variant_id: str) -> list[tuple[int, float | None]]:
+    """(frame index, progress) of each `job:progress` the peer received for the variant."""
+    return [
+        (index, frame["progress"])
+        for index, frame in enumerate(peer.frames)
+        if frame["type"] == "job:progress" and frame["variantId"] == variant_id
+    ]
+
+
+async def test_a_veo_videos_progress_reaches_both_sockets_rising_before_it_completes(
+    vertex_stack: Stack, vertex: FakeServer
+):
+    vertex.script(
+        veo_started(), veo_running(20), veo_running(55), veo_running(80), veo_video(draw_mp4("waves", 320, 240, 4))
+    )
+    space_id, owner, editor = await vertex_stack.shared_space()
+    alice = await vertex_stack.connect(space_id, owner["token"])
+    bob = await vertex_stack.connect(space_id, editor["token"])
+
+    started = await alice.generate(name="Waves", assetType="scene", prompt="waves at dusk", options=SMALL_VIDEO, **VEO)
+    variant_id = started["variantId"]
+
+    for peer in (alice, bob):
+        assert (await peer.result(variant_id, timeout=90))["status"] == "completed"
+        reported = progress_of(peer, variant_id)
+        # The operation as started (no progress known yet), then after each poll that found it running.
+        assert [progress for _, progress in reported] == [None, 0.2, 0.55, 0.8]
+        completed_at = next(
+            index
+            for index, frame in enumerate(peer.frames)
+            if frame["type"] == "variant:updated"
+            and frame["variant"]["id"] == variant_id
+            and frame["variant"]["status"] == "completed"
+        )
+        assert all(index < completed_at for index, _ in reported)
+        progress = [frame for frame in peer.frames if frame["type"] == "job:progress"]
+        assert {(f["jobId"], f["attempt"], f["status"]) for f in progress} == {(f"{variant_id}:1", 1, "processing")}
+    assert [request.path.rsplit(":", 1)[-1] for request in vertex.requests] == [
+        "predictLongRunning",
+        *["fetchPredictOperation"] * 4,
+    ]
+
+
+async def test_references_given_to_veo_keep_their_lineage_and_the_provenance_says_veo_did_not_get_them(
+    vertex_stack: Stack, vertex: FakeServer
+):
+    vertex.script(veo_started(), veo_video(draw_mp4("a fox", 320, 240, 4)))
+    space_id, owner, editor = await vertex_stack.shared_space()
+    alice = await vertex_stack.connect(space_id, owner["token"])
+    bob = await vertex_stack.connect(space_id, editor["token"])
+    fox = await alice.generate(name="Fox", assetType="character", prompt="a fox", options={"width": 64, "height": 64})
+    assert (await alice.result(fox["variantId"]))["status"] == "completed"
+
+    clip = await bob.generate(
+        name="Run",
+        assetType="scene",
+        prompt="the fox runs",
+        options=SMALL_VIDEO,
+        referenceVariantIds=[fox["variantId"]],
+        **VEO,
+    )
+
+    for peer in (alice, bob):
+        assert (await peer.result(clip["variantId"], timeout=90))["status"] == "completed"
+        assert peer.lineage_of(clip["variantId"]) == {(fox["variantId"], "derived")}
+        completed = peer.latest(clip["variantId"])
+        provenance = json.loads(completed["generation_provenance"])
+        assert provenance["referenceVariantIds"] == provenance["referencesNotSent"] == [fox["variantId"]]
+        assert provenance["referencesSent"] == []
+        assert json.loads(completed["provider_metadata"])["provider"] == "veo"
+    start = vertex.requests[0].json()
+    assert start["instances"] == [{"prompt": "the fox runs"}]
+
+
+async def test_a_veo_operation_that_finishes_without_a_video_fails_the_variant_saying_so(
+    vertex_stack: Stack, vertex: FakeServer
+):
+    vertex.script(veo_started(), veo_running(40), veo_finished())
+    space_id, owner, editor = await vertex_stack.shared_space()
+    alice = await vertex_stack.connect(space_id, owner["token"])
+    bob = await vertex_stack.connect(space_id, editor["token"])
+
+    started = await alice.generate(name="Waves", assetType="scene", prompt="waves", options=SMALL_VIDEO, **VEO)
+
+    for peer in (alice, bob):
+        failed = await peer.result(started["variantId"], timeout=90)
+        assert (failed["status"], failed["errorMessage"]) == ("failed", "Veo returned no video.")
+        assert peer.latest(started["variantId"])["error_message"] == "Veo returned no video."
+        assert peer.variant_states(started["variantId"]) == ["pending", "processing", "failed"]

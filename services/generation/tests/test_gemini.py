@@ -124,3 +124,21 @@ async def test_a_malformed_answer_is_retried_then_reported_as_no_image(gemini):
         await provider(gemini, retries=1).generate(job())
 
     assert len(gemini.requests) == 2
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        Reply(raw=b"<html>Bad gateway</html>", content_type="text/html"),
+        Reply(body={"candidates": [{"content": {"parts": [{"inlineData": {"mimeType": "image/png", "data": "!!"}}]}}]}),
+    ],
+    ids=["not-json", "undecodable-image"],
+)
+async def test_an_answer_the_sdk_cannot_read_is_retried_then_fails_saying_so(gemini, answer):
+    gemini.script(answer)
+
+    with pytest.raises(ProviderUnavailable) as unavailable:
+        await provider(gemini, retries=1).generate(job())
+
+    assert unavailable.value.message == "Gemini returned an answer that could not be read."
+    assert len(gemini.requests) == 2

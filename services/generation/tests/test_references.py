@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 
 from .conftest import Stack
 from .fakes import FakeServer, gemini_image, png_bytes
@@ -46,6 +47,9 @@ async def test_a_generation_sends_its_reference_images_from_the_store_after_the_
         }
     ]
     assert len(gemini.requests) == 3
+    provenance = json.loads(alice.latest(both["variantId"])["generation_provenance"])
+    assert provenance["referencesSent"] == [hat["variantId"], fox["variantId"]]
+    assert provenance["referencesNotSent"] == []
 
 
 async def test_a_refinement_shows_gemini_its_source_image_first(gemini_stack: Stack, gemini: FakeServer):

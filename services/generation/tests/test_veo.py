@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-
 import pytest
 
 from makefx_contracts.generation import GenerationJob
@@ -13,10 +11,13 @@ from makefx_contracts.space import Actor
 from makefx_generation.providers import ProviderRejected, ProviderUnavailable
 from makefx_generation.providers.veo import VeoProvider
 
-from .fakes import FakeServer, Reply, serving
+from .fakes import VEO_OPERATION, FakeServer, Reply, veo_video
+from .fakes import veo_finished as finished
+from .fakes import veo_running as running
+from .fakes import veo_started as started
 
-OPERATION = "projects/p/locations/us-central1/publishers/google/models/veo-3.1-fast-generate-001/operations/op1"
 VIDEO = b"\x00\x00\x00\x18ftypmp42fake"
+OPERATION = VEO_OPERATION
 
 
 def job(**options) -> GenerationJob:
@@ -38,26 +39,8 @@ def job(**options) -> GenerationJob:
     )
 
 
-def started() -> Reply:
-    return Reply(body={"name": OPERATION})
-
-
-def running() -> Reply:
-    return Reply(body={"name": OPERATION, "done": False})
-
-
-def finished(**response) -> Reply:
-    return Reply(body={"name": OPERATION, "done": True, "response": response})
-
-
 def with_video() -> Reply:
-    return finished(videos=[{"bytesBase64Encoded": base64.b64encode(VIDEO).decode(), "mimeType": "video/mp4"}])
-
-
-@pytest.fixture
-async def vertex():
-    async with serving(FakeServer()) as fake:
-        yield fake
+    return veo_video(VIDEO)
 
 
 def provider(fake: FakeServer, retries: int = 2) -> VeoProvider:
@@ -150,3 +133,50 @@ async def test_each_poll_of_a_running_operation_reports_its_progress(vertex):
 
     # The operation as started, then after each poll that found it still running.
     assert reported == [0.1, 0.6, None]
+
+
+async def test_an_operation_that_finishes_without_a_video_fails_saying_so(vertex):
+    vertex.script(started(), finished(), started(), finished(videos=[{"gcsUri": "gs://b/v.mp4"}]))
+
+    for _ in range(2):
+        with pytest.raises(ProviderUnavailable) as unavailable:
+            await provider(vertex).generate(job())
+
+        # The operation is over: nothing is polled again, the message is the variant's error as it is.
+        assert unavailable.value.message == "Veo returned no video."
+    assert [request.path.rsplit(":", 1)[-1] for request in vertex.requests] == [
+        "predictLongRunning",
+        "fetchPredictOperation",
+    ] * 2
+
+
+@pytest.mark.parametrize(
+    ("answer", "polls"),
+    [
+        (Reply(raw=b"<html>Bad gateway</html>", content_type="text/html"), 2),
+        (finished(videos=[{"bytesBase64Encoded": "!!not base64!!", "mimeType": "video/mp4"}]), 2),
+        # Read as an operation without a name, which the SDK then refuses to poll (no request).
+        (Reply(body=["not", "an", "operation"]), 1),
+    ],
+    ids=["not-json", "undecodable-video", "not-an-operation"],
+)
+async def test_a_poll_answer_the_sdk_cannot_read_is_retried_then_fails_saying_so(vertex, answer, polls):
+    vertex.script(started(), answer)
+
+    with pytest.raises(ProviderUnavailable) as unavailable:
+        await provider(vertex, retries=1).generate(job())
+
+    assert unavailable.value.message == "Veo returned an answer that could not be read."
+    assert [request.path.rsplit(":", 1)[-1] for request in vertex.requests] == [
+        "predictLongRunning",
+        *["fetchPredictOperation"] * polls,
+    ]
+
+
+async def test_a_start_answer_that_is_not_json_is_retried_then_fails_saying_so(vertex):
+    vertex.script(Reply(raw=b"upstream connect error", content_type="text/plain"))
+
+    with pytest.raises(ProviderUnavailable, match=r"^Veo returned an answer that could not be read\.$"):
+        await provider(vertex, retries=1).generate(job())
+
+    assert len(vertex.requests) == 2

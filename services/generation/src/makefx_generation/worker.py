@@ -319,11 +319,17 @@ class JobWorker:
             height=ingested.height,
             duration_ms=ingested.duration_ms,
         )
+        shown = reference_ids(job)
+        sent = shown if self.providers.for_job(job).takes_references else []
         provenance = {
             "operation": job.recipe.get("operation"),
             "prompt": job.recipe.get("prompt"),
             "referenceVariantIds": job.recipe.get("referenceVariantIds", []),
             "sourceVariantId": job.recipe.get("sourceVariantId"),
+            # A provider that takes no references (Veo, ElevenLabs, Lyria, `local`) never saw them:
+            # the lineage keeps them (the user chose them as inspiration), this says what was sent.
+            "referencesSent": sent,
+            "referencesNotSent": [variant_id for variant_id in shown if variant_id not in sent],
             "attempt": job.attempt,
         }
         metadata = {"provider": generated.provider, "model": generated.model, **generated.metadata}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,6 +20,8 @@ from makefx_generation.providers.base import (
     option,
 )
 from makefx_generation.providers.retry import Transient, with_retries
+
+log = logging.getLogger(__name__)
 
 _BLOCKED = {
     "SAFETY",
@@ -47,6 +50,16 @@ def api_error(error: errors.APIError, provider: str) -> Exception:
         return Transient(f"{provider} is unavailable right now ({error.code} {error.status or ''}).".replace(" )", ")"))
     reason = error.message or error.status or f"HTTP {error.code}"
     return ProviderRejected(f"{provider} refused the request: {reason}")
+
+
+def unreadable(error: ValueError, provider: str) -> Transient:
+    """An answer the SDK could not read: not JSON, or a field of the wrong shape (a pydantic `ValidationError`).
+
+    The SDK raises plain `ValueError`s for these; unhandled, they would leave the job to be
+    redelivered until JetStream gives up, and the variant `processing` for good.
+    """
+    log.warning("%s answered something unreadable: %s", provider, error)
+    return Transient(f"{provider} returned an answer that could not be read.")
 
 
 def contents(prompt: str, references: Sequence[Reference]) -> str | list[types.Part]:
@@ -92,6 +105,8 @@ class GeminiImageProvider:
                 response = await self.client.aio.models.generate_content(model=model, contents=prompt, config=config)
             except errors.APIError as error:
                 raise api_error(error, "Gemini") from error
+            except ValueError as error:
+                raise unreadable(error, "Gemini") from error
             return self._image(response, model)
 
         return await with_retries(

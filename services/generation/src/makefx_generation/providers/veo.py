@@ -19,7 +19,7 @@ from makefx_generation.providers.base import (
     no_progress,
     option,
 )
-from makefx_generation.providers.gemini import api_error
+from makefx_generation.providers.gemini import api_error, unreadable
 from makefx_generation.providers.retry import Transient, with_retries
 
 API_MODELS = {"fast": "veo-3.1-fast-generate-001", "standard": "veo-3.1-generate-001"}
@@ -70,6 +70,8 @@ class VeoProvider:
                 return await self.client.aio.models.generate_videos(model=api_model, source=source, config=config)
             except errors.APIError as error:
                 raise api_error(error, "Veo") from error
+            except ValueError as error:
+                raise unreadable(error, "Veo") from error
 
         operation = await with_retries(start, **retry)
         while not operation.done:
@@ -89,6 +91,8 @@ class VeoProvider:
             return await self.client.aio.operations.get(operation)
         except errors.APIError as error:
             raise api_error(error, "Veo") from error
+        except ValueError as error:
+            raise unreadable(error, "Veo") from error
 
     def _video(self, operation: types.GenerateVideosOperation) -> bytes:
         if operation.error:
