@@ -236,6 +236,24 @@ async def test_redeliver_on_the_last_delivery_terminates_the_message(queue: Queu
     assert len(queue.seen.replies(b"-NAK")) == 1
 
 
+async def test_a_handler_bug_is_delivered_again_after_the_backoff_and_terminated_after_the_last_delivery(
+    queue: Queue,
+):
+    async def handle(chore: Chore, delivery: Delivery) -> None:
+        await queue.seen.note(lambda: queue.seen.items.append((chore.name, delivery)))
+        raise KeyError("a bug")
+
+    await queue.put("sweep")
+    consumer = queue.consumer(handle, max_deliver=3, backoff_seconds=(0.1, 0.2))
+    await consumer.start()
+
+    await queue.seen.until(lambda: len(queue.seen.replies(b"+TERM")) == 1)
+    assert [delivery.number for _, delivery in queue.seen.items] == [1, 2, 3]
+    naks = [json.loads(nak.removeprefix(b"-NAK")) for nak in queue.seen.replies(b"-NAK")]
+    assert naks == [{"delay": 100_000_000}, {"delay": 200_000_000}]
+    assert await queue.left() == 0
+
+
 async def test_a_message_that_breaks_the_contract_is_terminated_without_reaching_the_handler(queue: Queue):
     async def handle(chore: Chore, delivery: Delivery) -> None:
         await queue.seen.note(lambda: queue.seen.items.append((chore.name, delivery)))

@@ -198,17 +198,27 @@ class WorkQueueConsumer(Generic[M]):
         try:
             await self.handler(item, delivery)
         except Redeliver as error:
-            if delivery.is_last:
-                log.error("%s; giving up after %d deliveries", error, number)
-                await message.term()
-                return
-            delay = self.backoff_seconds[min(number, len(self.backoff_seconds)) - 1]
-            log.warning("%s; delivery %d, again in %.0fs", error, number, delay)
-            await message.nak(delay=delay)
+            await self._again(message, delivery, str(error))
+            return
+        except Exception as error:
+            # A bug in the handler: logged with its traceback, then handled like a Redeliver, so
+            # the message neither waits out the ack timer nor lingers after its last delivery.
+            log.exception("a %s failed unexpectedly", self.what)
+            await self._again(message, delivery, f"{type(error).__name__}: {error}")
             return
         finally:
             alive.cancel()
         await message.ack_sync()
+
+    async def _again(self, message: Msg, delivery: Delivery, reason: str) -> None:
+        """Deliver the message again after its backoff delay, or terminate it after its last delivery."""
+        if delivery.is_last:
+            log.error("%s; giving up after %d deliveries", reason, delivery.number)
+            await message.term()
+            return
+        delay = self.backoff_seconds[min(delivery.number, len(self.backoff_seconds)) - 1]
+        log.warning("%s; delivery %d, again in %.0fs", reason, delivery.number, delay)
+        await message.nak(delay=delay)
 
     async def _keep_alive(self, message: Msg) -> None:
         # Reset JetStream's ack timer well before it runs out, for as long as the handler works.

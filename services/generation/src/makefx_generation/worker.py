@@ -208,6 +208,13 @@ class JobWorker:
             if not last_delivery:
                 raise Redeliver(f"job {job.id}: {type(error).__name__}: {error}") from error
             await self._fail(job, "Generation could not be completed; please retry.")
+        except Exception:
+            # A bug (ours or a provider SDK's): delivered again, and on the last delivery the
+            # variant must not stay `processing` for ever.
+            if not last_delivery:
+                raise
+            log.exception("job %s failed unexpectedly on its last delivery", job.id)
+            await self._fail(job, "Generation failed unexpectedly; please retry.")
 
     async def _generate_and_store(
         self, job: GenerationJob, timeline: _Timeline
