@@ -34,6 +34,7 @@ from makefx_space_state import uploads
 from makefx_space_state.app import bootstrap as bootstrap_space_state
 from makefx_space_state.service import SpaceService
 from makefx_space_state.settings import SpaceStateSettings
+from makefx_storage.fs import FsStore
 
 SIGNING_SECRET = "gateway-media-test-signing-secret-long-enough"
 MAX_IMAGE_BYTES = 2 * 1024 * 1024
@@ -125,6 +126,10 @@ class Stack:
     @property
     def store_dir(self) -> Path:
         return self.staged_dir.parent
+
+    def objects(self) -> FsStore:
+        """The media service's object store, as the service itself opens it."""
+        return FsStore(self.store_dir)
 
 
 @pytest.fixture
@@ -230,7 +235,7 @@ async def test_a_disguised_upload_is_refused_and_its_variant_failed_naming_the_r
 
     assert done.status_code == 422, done.text
     message = done.json()["error"]["message"]
-    assert "cute.png" in message
+    assert "cute.png" in message and "executable" in message.lower()
     assets = (await client.get(f"/api/spaces/{space.id}/assets", headers=space.owner.headers)).json()
     (variant,) = assets["variants"]
     assert variant["status"] == "failed" and variant["error_message"] == message
@@ -513,6 +518,27 @@ async def test_legacy_images_serves_members_their_space_images(
 
     assert served.status_code == 200 and served.content == data
     assert hidden.status_code == 404
+
+
+@pytest.mark.parametrize("key", ["styles/watercolor/preview.webp", "thumbs/legacy/abc123_thumb.webp"])
+async def test_legacy_images_serves_style_and_thumb_keys_to_any_signed_in_user(
+    stack: Stack, client: httpx.AsyncClient, register, key: str
+):
+    data = png((64, 64))
+    store = stack.objects()
+    await store.start()
+    try:
+        await store.put(key, data, content_type="image/webp")
+    finally:
+        await store.close()
+    someone = await register("Someone")
+
+    served = await client.get(f"/api/images/{key}", headers=someone.headers)
+    anonymous = await client.get(f"/api/images/{key}")
+
+    assert served.status_code == 200 and served.content == data
+    assert served.headers["cache-control"] == IMMUTABLE
+    assert anonymous.status_code == 401
 
 
 @pytest.mark.parametrize(
