@@ -148,7 +148,7 @@ def running_product(data_dir: Path, env: dict[str, str] | None = None) -> Iterat
         product.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def product_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The product's one URL: the app and its API."""
     given = os.environ.get("MAKEFX_E2E_URL")
@@ -159,20 +159,22 @@ def product_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
+    # Package scope, not session: the sync driver holds an event loop in this thread until it
+    # stops, and the async tests that run after this folder need the thread's loop free.
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     browser = playwright.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_FLAGS)
     yield browser
     browser.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
