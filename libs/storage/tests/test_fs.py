@@ -77,6 +77,30 @@ async def test_an_upload_in_progress_does_not_replace_the_old_object(fs: FsStore
     assert await (await fs.get("images/s1/v1.png")).read() == b"new bytes"
 
 
+async def test_a_symlink_to_another_folder_inside_the_root_is_followed(fs: FsStore) -> None:
+    await fs.put("images/s1/v1.png", b"inside", content_type="image/png")
+    os.symlink(fs.root / "images" / "s1", fs.root / "images" / "alias")
+
+    assert await (await fs.get("images/alias/v1.png")).read() == b"inside"
+    await fs.put("images/alias/v2.png", b"also inside")
+    assert await (await fs.get("images/s1/v2.png")).read() == b"also inside"
+
+
+async def test_a_prefix_cut_inside_a_name_lists_the_matching_objects_and_folders_only(fs: FsStore) -> None:
+    for key in ("images/s1/v1.png", "images/s1/v1/deeper.png", "images/s1/v2.png", "images/s10/v1.png"):
+        await fs.put(key, b"x")
+
+    assert [key async for key in fs.list_keys("images/s1/v1")] == ["images/s1/v1.png", "images/s1/v1/deeper.png"]
+    assert [key async for key in fs.list_keys("images/s1")] == [
+        "images/s1/v1.png",
+        "images/s1/v1/deeper.png",
+        "images/s1/v2.png",
+        "images/s10/v1.png",
+    ]
+    assert [key async for key in fs.list_keys("ima")] == [key async for key in fs.list_keys("")]
+    assert [key async for key in fs.list_keys("images/s2/")] == []
+
+
 async def test_sidecars_and_temporary_files_are_not_listed(fs: FsStore) -> None:
     await fs.put("images/s1/v1.png", b"x", content_type="image/png")
     (fs.root / "images" / "s1" / ".v2.png.abc.tmp").write_bytes(b"partial")

@@ -34,14 +34,14 @@ def world(tmp_path: Path, bus: Bus, make_world) -> SpaceWorld:
     return make_world(tmp_path / "replica", BusEventPublisher(bus), jobs=BusJobPublisher(bus))
 
 
-async def jobs_for(bus: Bus, variant_id: str) -> list[tuple[str, GenerationJob]]:
+async def jobs_for(bus: Bus, variant_id: str, media_kind: str = "image") -> list[tuple[str, GenerationJob]]:
     """Every job GEN_JOBS holds for a variant, with its Nats-Msg-Id, in order."""
     found = []
     seq = 1
     while True:
         try:
             message = await bus.js.get_msg(
-                STREAM_GENERATION_JOBS, seq=seq, subject=GENERATION_JOBS.fill(media_kind="image"), next=True
+                STREAM_GENERATION_JOBS, seq=seq, subject=GENERATION_JOBS.fill(media_kind=media_kind), next=True
             )
         except nats.js.errors.NotFoundError:
             return found
@@ -109,6 +109,23 @@ async def test_a_generation_commits_the_asset_placeholder_and_lineage_then_queue
     assert msg_id == f"{variant.id}:1"
     assert (job.attempt, job.space_id, job.asset_id, job.actor) == (1, world.space_id, variant.asset_id, EDITOR)
     assert job.recipe == recipe
+
+
+async def test_an_elevenlabs_speech_with_dialogue_voices_is_queued_with_them_in_its_recipe(world: SpaceWorld, bus: Bus):
+    options = {"dialogueVoiceIds": ["a", "b"]}
+
+    _, variant = await generate(
+        world, name="Chat", media_kind="audio", asset_type="speech", model="elevenlabs", options=options
+    )
+
+    recipe = json.loads(variant.recipe)
+    assert (recipe["model"], recipe["provider"], recipe["assetType"]) == ("elevenlabs", "elevenlabs", "speech")
+    assert recipe["options"] == options
+    [(msg_id, job)] = await jobs_for(bus, variant.id, media_kind="audio")
+    assert msg_id == f"{variant.id}:1" and job.recipe["options"] == options
+    with pytest.raises(ValidationFailed, match="options for elevenlabs") as refused:
+        await generate(world, media_kind="audio", asset_type="speech", options={"dialogueVoiceIds": ["a"]})
+    assert refused.value.details == {"model": "elevenlabs", "path": "dialogueVoiceIds"}
 
 
 async def test_the_same_request_again_changes_nothing_and_queues_no_second_job(world: SpaceWorld, bus: Bus):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 
 import pytest
 
 from makefx_bus import MSG_ID_HEADER, Bus
 from makefx_contracts.errors import Unavailable
-from makefx_contracts.events import SpaceEvent
+from makefx_contracts.events import AssetCreated, SpaceEvent
 from makefx_contracts.space import (
     AssetChanges,
     CreateAsset,
@@ -35,11 +36,35 @@ class FailingFirst:
         self.attempts: list[int] = []
 
     async def publish(self, event: SpaceEvent) -> None:
-        self.attempts.append(event.seq)
+        await self.publish_all([event])
+
+    async def publish_all(self, events: Sequence[SpaceEvent]) -> None:
+        self.attempts.extend(event.seq for event in events)
         if self.failures > 0:
             self.failures -= 1
             raise PublishFailed("injected: JetStream did not acknowledge")
-        await self.real.publish(event)
+        await self.real.publish_all(events)
+
+
+class StoresOnlyTheFirst:
+    """The publisher port, storing only the first event of the first batch of several on the real bus (as
+    when JetStream acknowledged it and then stopped answering), then publishing normally."""
+
+    def __init__(self, bus: Bus) -> None:
+        self.real = BusEventPublisher(bus)
+        self.failed = False
+        self.batches: list[list[int]] = []
+
+    async def publish(self, event: SpaceEvent) -> None:
+        await self.publish_all([event])
+
+    async def publish_all(self, events: Sequence[SpaceEvent]) -> None:
+        self.batches.append([event.seq for event in events])
+        if len(events) > 1 and not self.failed:
+            self.failed = True
+            await self.real.publish_all(events[:1])
+            raise PublishFailed("injected: the rest were not acknowledged", stored=1)
+        await self.real.publish_all(events)
 
 
 async def _log(world) -> list[SpaceEvent]:
@@ -175,3 +200,41 @@ async def test_a_change_is_acknowledged_only_once_it_is_in_the_stream(tmp_path, 
 
     assert retried.duplicate and retried.seq == refused.value.details["seq"] == 1
     assert [event["seq"] for event in await read_stream(world.space_id)] == [1]
+
+
+async def test_the_events_of_one_command_reach_the_stream_together_in_order_each_with_its_msg_id(
+    world, bus, read_stream
+):
+    asset = await world.create_asset()  # seq 1, published by the command
+    events = [
+        AssetCreated(
+            space_id=world.space_id, seq=seq, at=asset.created_at, asset=asset.model_copy(update={"id": f"a{seq}"})
+        )
+        for seq in range(2, 42)
+    ]
+
+    await BusEventPublisher(bus).publish_all(events)
+
+    assert [event["seq"] for event in await read_stream(world.space_id)][1:] == list(range(2, 42))
+    subject = SPACE_EVENTS.fill(space_id=world.space_id)
+    last = await bus.js.get_last_msg(STREAM_SPACE_EVENTS, subject)
+    assert last.headers[MSG_ID_HEADER] == f"{world.space_id}:41"
+
+
+async def test_when_only_some_of_a_commands_events_are_stored_the_rest_follow_without_repeating_them(
+    tmp_path, bus, make_world, read_stream, as_json
+):
+    publisher = StoresOnlyTheFirst(bus)
+    world = make_world(tmp_path / "replica", publisher)
+    parent = await world.create_asset("Parent")
+    for name in ("Child one", "Child two"):
+        await world.create_asset(name, parent_asset_id=parent.id)
+
+    with pytest.raises(Unavailable, match="not yet replicated"):
+        await world.apply(DeleteAsset, asset_id=parent.id)  # two children detached, then the parent deleted
+    assert [event["seq"] for event in await read_stream(world.space_id)] == [1, 2, 3, 4]
+
+    await world.create_asset("Next")
+
+    assert publisher.batches[-3:] == [[4, 5, 6], [5, 6], [7]]
+    assert await read_stream(world.space_id) == as_json(await _log(world))

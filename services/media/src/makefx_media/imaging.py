@@ -16,6 +16,13 @@ from PIL import ExifTags, Image, UnidentifiedImageError
 from makefx_media.domain import check_pixels, fit_within
 from makefx_media.errors import UndecodableMedia
 
+_WEBP_METHOD = 2
+"""libwebp's effort (0-6). Measured on 512 px thumbnails (libwebp 1.6, quality 80), method 4 (Pillow's
+default) against 2: 15.0 -> 6.7 ms and 18.0 -> 15.5 ms for two photos, 11.2 -> 3.8 ms for a smooth render,
+20.2 -> 8.3 ms for noise, 2.8 -> 1.4 ms for a 256 px generated image; files 2-6% larger (the noise one
+smaller), PSNR within 0.2 dB. Below 2 the files grow by up to 40% for little more speed. It was a quarter
+of the service's CPU while ingesting generated images."""
+
 # EXIF orientation -> the transposition that shows the picture upright.
 _UPRIGHT = {
     2: Image.Transpose.FLIP_LEFT_RIGHT,
@@ -79,7 +86,7 @@ def encode_webp(image: Image.Image, *, max_side: int | None = None, quality: int
             image = image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
     converted = image.convert("RGBA" if _has_alpha(image) else "RGB")
     buffer = io.BytesIO()
-    converted.save(buffer, format="WEBP", quality=quality, method=4)
+    converted.save(buffer, format="WEBP", quality=quality, method=_WEBP_METHOD)
     return Thumbnail(buffer.getvalue(), converted.width, converted.height)
 
 

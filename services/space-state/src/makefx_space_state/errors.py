@@ -15,4 +15,11 @@ class SpaceClosing(Unavailable):
 
 class PublishFailed(Exception):
     """An event could not be stored in JetStream. Never crosses the bus: the event is committed
-    in the space's `events` table and is published again later (docs: publishing decision)."""
+    in the space's `events` table and is published again later (docs: publishing decision).
+
+    `stored`: of several events sent together, how many of the first JetStream acknowledged.
+    """
+
+    def __init__(self, message: str, *, stored: int = 0) -> None:
+        super().__init__(message)
+        self.stored = stored

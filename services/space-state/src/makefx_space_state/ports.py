@@ -185,6 +185,10 @@ class EventPublisher(Protocol):
     async def publish(self, event: SpaceEvent) -> None:
         """Store one event (`Nats-Msg-Id = <spaceId>:<seq>`), returning once JetStream acknowledged it."""
 
+    async def publish_all(self, events: Sequence[SpaceEvent]) -> None:
+        """Store events of one space in seq order, each as `publish` would, returning once JetStream
+        acknowledged them all; if it did not, `PublishFailed.stored` says how many of the first it did."""
+
 
 class JobPublisher(Protocol):
     """Queues generation jobs in JetStream (`GEN_JOBS`); raises `PublishFailed` when it cannot."""

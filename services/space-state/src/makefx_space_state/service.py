@@ -3,7 +3,8 @@
 A command runs as one transaction in the space's store: it checks the rules (`domain`),
 writes the rows, appends its events with the next seqs and records its request id with
 the reply. After the commit its events are published to JetStream, in seq order, while
-the space's lock is still held, so events of one space reach the stream in order. Then a
+the space's lock is still held, so events of one space reach the stream in order (all of a
+command's events are sent before their acks are awaited: one round trip, not one each). Then a
 command's follow-up is queued: a generation's job on `GEN_JOBS` (also for an approved tool
 call that generates), a chat message's turn on `CHAT`.
 """
@@ -733,14 +734,19 @@ class SpaceService:
                 store.mark_published(first - 1)
             if not stored:
                 break
+            events = [EVENT.validate_json(event.payload) for event in stored]
             try:
-                for event in stored:
-                    await self.publisher.publish(EVENT.validate_json(event.payload))
-                    store.mark_published(event.seq)
-                    count += 1
+                await self.publisher.publish_all(events)
             except PublishFailed as error:
-                log.warning("space %s: republishing from seq %d failed: %s", space.space_id, event.seq, error)
+                if error.stored:
+                    store.mark_published(events[error.stored - 1].seq)
+                    count += error.stored
+                log.warning(
+                    "space %s: republishing from seq %d failed: %s", space.space_id, store.published_seq + 1, error
+                )
                 break
+            store.mark_published(events[-1].seq)
+            count += len(events)
             if store.published_seq == before:
                 break  # no progress: never spin
         if count:
@@ -748,21 +754,23 @@ class SpaceService:
         return count
 
     async def _publish(self, space: OpenSpace, events: Sequence[SpaceEvent]) -> None:
+        """Publish a command's events, all sent before any ack is awaited (see `BusEventPublisher`)."""
         store = space.store
         if store.published_seq != events[0].seq - 1:
             return  # an older event is still unpublished: order first, these follow on the next try
-        for event in events:
-            try:
-                await self.publisher.publish(event)
-            except PublishFailed as error:
-                log.warning(
-                    "space %s: event %d is committed but not yet in JetStream (%s); it will be republished",
-                    space.space_id,
-                    event.seq,
-                    error,
-                )
-                return
-            store.mark_published(event.seq)
+        try:
+            await self.publisher.publish_all(events)
+        except PublishFailed as error:
+            if error.stored:
+                store.mark_published(events[error.stored - 1].seq)
+            log.warning(
+                "space %s: event %d is committed but not yet in JetStream (%s); it will be republished",
+                space.space_id,
+                store.published_seq + 1,
+                error,
+            )
+            return
+        store.mark_published(events[-1].seq)
 
     # -- opening -------------------------------------------------------------------------
 
