@@ -59,3 +59,23 @@ async def test_catching_up_reads_exactly_the_events_after_the_copy_behind_a_long
         f"\ncatch-up of a space with {HISTORY} events among {2 * HISTORY}: all of them {everything * 1000:.1f} ms; "
         f"the last 10 after a copy at {HISTORY - 10}: {the_last_ten * 1000:.1f} ms"
     )
+
+
+async def test_an_event_republished_after_the_next_one_is_still_read_in_seq_order(client_bus: Bus) -> None:
+    # A command's events go out together; should the stream refuse one and store the next,
+    # the refused one is republished after it. The reader still returns them by seq, once each.
+    space = uuid.uuid4().hex
+
+    async def put(seq: int) -> None:
+        asset = AssetRow(id="asset-1", name=f"v{seq}", type="item", created_by="usr_test", created_at=1)
+        kind = AssetCreated if seq == 1 else AssetUpdated
+        event = kind(space_id=space, seq=seq, at=seq, asset=asset, request_id=f"req-{seq}")
+        await client_bus.persist(event, msg_id=f"{space}:{seq}")
+
+    for seq in (1, 2, 4, 5, 3, 4):  # 3 refused, then republished after 4 and 5; 4 sent twice
+        await put(seq)
+    history = SpaceHistory(client_bus)
+
+    for after in (0, 1, 2):
+        assert [event.seq for event in await history.events_after(space, after)] == list(range(after + 1, 6)), after
+    assert await history.events_after(space, 5) == []

@@ -6,8 +6,13 @@ the start of the stream costs every event it ever had (measured: 150 ms to skip 
 events for 10 new ones), so when there are many to skip the reader first finds where
 the new ones start: stream positions of one subject grow with its seq, so a bisection
 over the stream with "next message of this subject at or after" lookups finds it in
-~log2(stream length) requests. Should the stream not be in seq order there (an old
-event republished late), the reader notices the gap and reads from the start instead.
+~log2(stream length) requests.
+
+The stream is in seq order for a space except in one case: an owner sends a command's
+events together, and should the stream refuse one while storing the next (a leader change
+in a cluster), the refused one is republished after it. So the reader never trusts
+positions alone: it reads to the subject's end, orders what it read by seq, drops repeats,
+and when the result is not exactly the seqs after the copy it reads from the start.
 """
 
 from __future__ import annotations
@@ -36,24 +41,23 @@ class SpaceHistory:
         self.timeout = timeout
 
     async def last_seq(self, space_id: str) -> int:
-        """The seq of the newest event the stream holds for the space (0 when none)."""
+        """The seq of the last event stored for the space (0 when none); see the module's note on order."""
         last = await self._last(space_id)
         return _seq_of(last.headers) if last is not None else 0
 
     async def events_after(self, space_id: str, seq: int) -> list[SpaceEvent]:
-        """Every event after `seq`, in order; empty (one request) when there is nothing newer."""
+        """Every event after `seq`, in seq order without repeats; empty (one request) when the stream has none."""
         last = await self._last(space_id)
-        newest = _seq_of(last.headers) if last is not None else 0
-        if last is None or newest <= seq:
+        if last is None or _seq_of(last.headers) <= seq:
+            # Nothing newer. Safe despite reordering: it only happens inside one command's events,
+            # and a copy (a replica's own, or a snapshot) always ends at a command's last event.
             return []
-        if newest == seq + 1 and last.data:
-            return [_EVENT.validate_json(last.data)]  # the one missing event is the newest: no consumer needed
         if seq >= _BISECT_FROM:
             start = await self._position_after(space_id, seq, last.seq)
-            events = await self._read(space_id, seq, newest, start)
-            if events and events[0].seq == seq + 1:
+            events = await self._read(space_id, seq, start)
+            if _follows(events, seq):
                 return events
-        return await self._read(space_id, seq, newest, None)
+        return await self._read(space_id, seq, None)
 
     async def _last(self, space_id: str) -> RawStreamMsg | None:
         try:
@@ -77,8 +81,8 @@ class SpaceHistory:
                 low = found.seq + 1
         return low
 
-    async def _read(self, space_id: str, seq: int, newest: int, start: int | None) -> list[SpaceEvent]:
-        """Events after `seq` up to `newest`, reading the subject from stream position `start` (None: the first)."""
+    async def _read(self, space_id: str, seq: int, start: int | None) -> list[SpaceEvent]:
+        """Events after `seq` from stream position `start` (None: the first) to the subject's end, by seq."""
         if start is None:
             config = ConsumerConfig(deliver_policy=DeliverPolicy.ALL)
         else:
@@ -87,14 +91,19 @@ class SpaceHistory:
         subscription = await self.bus.js.subscribe(
             SPACE_EVENTS.fill(space_id=space_id), stream=STREAM_SPACE_EVENTS, config=config, ordered_consumer=True
         )
-        events: list[SpaceEvent] = []
+        by_seq: dict[int, bytes] = {}
         try:
             while True:
                 msg = await subscription.next_msg(timeout=self.timeout)
                 event_seq = _seq_of(msg.headers)
                 if event_seq > seq:
-                    events.append(_EVENT.validate_json(msg.data))
-                if event_seq >= newest:
-                    return events
+                    by_seq.setdefault(event_seq, msg.data)
+                if msg.metadata.num_pending == 0:
+                    return [_EVENT.validate_json(by_seq[key]) for key in sorted(by_seq)]
         finally:
             await subscription.unsubscribe()
+
+
+def _follows(events: list[SpaceEvent], seq: int) -> bool:
+    """Whether `events` are exactly seq+1, seq+2, … with none missing."""
+    return bool(events) and all(event.seq == seq + 1 + index for index, event in enumerate(events))
