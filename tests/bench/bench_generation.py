@@ -25,6 +25,7 @@ from makefx_contracts.identity import Role
 from makefx_contracts.rows import MediaKind
 from makefx_contracts.space import Actor
 from makefx_generation.providers.local import LocalProvider
+from makefx_testing.gateway_api import register
 from services.generation.tests.conftest import Peer, Stack
 from tests.bench.report import Latency, Table
 
@@ -121,15 +122,14 @@ async def overhead(root: Path) -> tuple[Latency, Latency]:
 
 async def spaces_of(stack: Stack, count: int) -> tuple[str, list[str]]:
     """`count` spaces of one new owner: the owner's token and the space ids."""
-    owner = await stack.register("Owner")
+    owner = await register(stack.url, "Owner")
     async with httpx.AsyncClient(base_url=stack.url, timeout=15) as api:
-        auth = {"Authorization": f"Bearer {owner['token']}"}
         ids = []
         for index in range(count):
-            created = await api.post("/api/spaces", json={"name": f"Bench {index}"}, headers=auth)
+            created = await api.post("/api/spaces", json={"name": f"Bench {index}"}, headers=owner.auth)
             assert created.status_code == 201, created.text
             ids.append(created.json()["space"]["id"])
-    return owner["token"], ids
+    return owner.token, ids
 
 
 async def drain(root: Path, spaces: int) -> tuple[float, dict[str, float]]:
