@@ -88,10 +88,9 @@ async def test_a_router_retries_past_a_dead_replica_until_the_ring_drops_it(clus
     router = SpaceRouter(await cluster.bus("gateway"), directory)
 
     await ghost.heartbeat.stop(deregister=False)  # it died: its entry lingers until the TTL
-    started = time.monotonic()
+    # Within its deadline, or it would have raised Unavailable.
     reply = await router.request(space, Touch(space_id=space), deadline_seconds=4 * cluster.ttl)
     assert reply.replica == "state-b"
-    assert time.monotonic() - started < 4 * cluster.ttl
     assert set(directory.ring) == {"state-b"}
 
 
@@ -104,7 +103,8 @@ async def test_a_router_gives_up_with_unavailable_at_its_deadline(cluster) -> No
     started = time.monotonic()
     with pytest.raises(Unavailable) as gave_up:
         await router.request("space-1", Touch(space_id="space-1"))
-    assert 0.5 <= time.monotonic() - started < 2.0
+    # It kept trying until its deadline, not a moment less (no upper bound: a loaded machine only delays it).
+    assert time.monotonic() - started >= 0.5
     assert gave_up.value.details["spaceId"] == "space-1"
     assert gave_up.value.details["attempts"] > 1
 
