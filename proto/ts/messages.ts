@@ -34,6 +34,11 @@ export interface Actor {
   role: Role;
 }
 
+export interface AddMember {
+  email: string;
+  role: Role;
+}
+
 /**
  * A command's outcome: the events it committed (empty when it changed nothing).
  *
@@ -275,6 +280,18 @@ export interface AssetUpdated {
   asset: AssetRow;
 }
 
+/** What register, login and refresh answer: the user and a fresh pair of tokens. */
+export interface AuthSession {
+  user: UserOut;
+  accessToken: string;
+  refreshToken: string;
+  expiresAt: string;
+}
+
+export interface BudgetIn {
+  monthlyCredits: number | null;
+}
+
 /**
  * Whether spending `requested` credits more this month keeps the space within its budget.
  *
@@ -298,6 +315,10 @@ export interface CancelVariant {
   requestId: string;
   actor: Actor;
   variantId: string;
+}
+
+export interface ChangeRole {
+  role: Role;
 }
 
 /** Message `chat:clear`. */
@@ -521,6 +542,10 @@ export interface CreateAsset {
   position?: Position | null;
 }
 
+export interface CreateSpace {
+  name: string;
+}
+
 /**
  * HTTP only: a placeholder variant (`uploading`, attempt 1) whose bytes the client PUTs to a signed URL.
  *
@@ -573,6 +598,17 @@ export interface DeleteVariantMedia {
   variantId: string;
 }
 
+/** `{"error": {code, message, details}}`, the body of every failed request. */
+export interface ErrorBody {
+  error: ErrorDetail;
+}
+
+export interface ErrorDetail {
+  code: ErrorCode;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
 /**
  * The typed error envelope: a responder's answer on the bus, an `error` frame on the socket.
  *
@@ -611,6 +647,12 @@ export interface FailVariant {
   errorMessage: string;
 }
 
+export interface FileUploaded {
+  variant: VariantRow;
+  /** the asset the upload made, when it made one */
+  asset?: AssetRow | null;
+}
+
 /** Message `space:forkAsset`, on `fx.state.{replica}.cmd`, answered by `space:applied` (Applied). */
 export interface ForkAsset {
   type: "space:forkAsset";
@@ -620,6 +662,15 @@ export interface ForkAsset {
   sourceVariantId: string;
   name: string;
   assetType: string;
+  parentAssetId?: string | null;
+}
+
+/** The one-step upload's text parts, named as the original product's clients send them. */
+export interface FormFields {
+  mediaKind?: MediaKind | null;
+  assetId?: string | null;
+  assetName?: string | null;
+  assetType?: string;
   parentAssetId?: string | null;
 }
 
@@ -878,6 +929,15 @@ export interface ListApprovals {
   status?: ApprovalStatus | null;
 }
 
+export interface Login {
+  email: string;
+  password: string;
+}
+
+export interface Logout {
+  refreshToken?: string | null;
+}
+
 /**
  * The owner's own follow-up once the job is in `GEN_JOBS`: pending → processing.
  *
@@ -950,6 +1010,23 @@ export interface MediaProbed {
   durationMs?: number | null;
   videoCodec?: string | null;
   audioCodec?: string | null;
+}
+
+export interface MemberList {
+  members: MemberOut[];
+}
+
+export interface MemberOut {
+  userId: string;
+  email: string;
+  name: string;
+  role: Role;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface MemberReply {
+  member: MemberOut;
 }
 
 /**
@@ -1115,6 +1192,16 @@ export interface RefineVariant {
   options?: Record<string, unknown>;
 }
 
+export interface Refresh {
+  refreshToken: string;
+}
+
+export interface Register {
+  email: string;
+  password: string;
+  name: string;
+}
+
 /** Message `space:rejectAction`, on `fx.state.{replica}.cmd`, answered by `space:applied` (Applied). */
 export interface RejectAction {
   type: "space:rejectAction";
@@ -1122,6 +1209,10 @@ export interface RejectAction {
   requestId: string;
   actor: Actor;
   approvalId: string;
+}
+
+export interface RenameSpace {
+  name: string;
 }
 
 /** Message `space:retryVariant`, on `fx.state.{replica}.cmd`, answered by `space:applied` (Applied). */
@@ -1222,6 +1313,23 @@ export interface SpaceBudget {
   monthStart: number;
 }
 
+export interface SpaceList {
+  spaces: SpaceOut[];
+}
+
+export interface SpaceOut {
+  id: string;
+  name: string;
+  role: Role;
+  createdBy: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface SpaceReply {
+  space: SpaceOut;
+}
+
 /**
  * A space's full state at `seq` (the REST `GET /api/spaces/{spaceId}/assets` body).
  *
@@ -1274,6 +1382,19 @@ export interface StartGeneration {
   position?: Position | null;
 }
 
+export interface StartUpload {
+  filename: string;
+  contentType: string;
+  sizeBytes: number;
+  /** default: from contentType */
+  mediaKind?: MediaKind | null;
+  assetId?: string | null;
+  name?: string | null;
+  assetType?: string;
+  parentAssetId?: string | null;
+  position?: Position | null;
+}
+
 /** Message `space:starVariant`, on `fx.state.{replica}.cmd`, answered by `space:applied` (Applied). */
 export interface StarVariant {
   type: "space:starVariant";
@@ -1318,6 +1439,19 @@ export interface UpdateAsset {
   actor: Actor;
   assetId: string;
   changes: AssetChanges;
+}
+
+export interface UploadCompleted {
+  variant: VariantRow;
+}
+
+export interface UploadStarted {
+  variantId: string;
+  assetId: string;
+  uploadUrl: string;
+  headers: Record<string, string>;
+  /** milliseconds since the epoch */
+  expiresAt: number;
 }
 
 export interface UsageByKind {
@@ -1373,12 +1507,23 @@ export interface UsageSummary {
   byKind?: UsageByKind[];
 }
 
+export interface UserOut {
+  id: string;
+  email: string;
+  name: string;
+  createdAt: string;
+}
+
 /** Message `identity:user`. */
 export interface UserProfile {
   type: "identity:user";
   id: string;
   email: string;
   name: string;
+}
+
+export interface UserReply {
+  user: UserOut;
 }
 
 /** Message `variant:cancel`. */

@@ -1,6 +1,6 @@
+import type { AuthSession, SpaceOut } from "@proto/messages";
 import { describe, expect, it } from "vitest";
 import { ApiClient, memorySessionKeeper } from "../lib/api";
-import type { AuthSession, Space } from "../lib/apiTypes";
 import { SPACE, assetRow, syncState } from "../test/rows";
 import { createAppStore } from "./store";
 
@@ -10,7 +10,7 @@ const session: AuthSession = {
   refreshToken: "R1",
   expiresAt: "2999-01-01T00:00:00Z",
 };
-const space: Space = { id: SPACE, name: "Trailer", role: "owner", createdBy: "u1", createdAt: "", updatedAt: "" };
+const space: SpaceOut = { id: SPACE, name: "Trailer", role: "owner", createdBy: "u1", createdAt: "", updatedAt: "" };
 
 function json(status: number, body?: unknown): Response {
   return new Response(body === undefined ? null : JSON.stringify(body), { status });

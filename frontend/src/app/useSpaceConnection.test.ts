@@ -1,13 +1,13 @@
+import type { SpaceOut } from "@proto/messages";
 import { describe, expect, it } from "vitest";
 import { ApiClient, memorySessionKeeper } from "../lib/api";
-import type { Space } from "../lib/apiTypes";
 import { CLOSE_FORBIDDEN, SpaceSocket } from "../lib/socket";
 import { FakeSockets } from "../test/fakeWebSocket";
 import { SPACE, assetRow, event } from "../test/rows";
 import { createAppStore } from "./store";
 import { receiveSpaceMessage } from "./useSpaceConnection";
 
-const space: Space = { id: SPACE, name: "Trailer", role: "editor", createdBy: "u1", createdAt: "", updatedAt: "" };
+const space: SpaceOut = { id: SPACE, name: "Trailer", role: "editor", createdBy: "u1", createdAt: "", updatedAt: "" };
 
 /** An open space page's store fed by a socket whose server the test plays. */
 async function openPage() {

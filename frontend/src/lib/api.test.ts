@@ -1,6 +1,6 @@
+import type { AuthSession } from "@proto/messages";
 import { describe, expect, it } from "vitest";
 import { ApiClient, memorySessionKeeper } from "./api";
-import type { AuthSession } from "./apiTypes";
 import { RequestError } from "./errors";
 
 const NOW = Date.parse("2026-11-01T12:00:00Z");

@@ -1,5 +1,5 @@
 // The HTTP client of the gateway's API: bearer token, one refresh on 401, typed errors.
-import type { AuthSession, ErrorBody } from "./apiTypes";
+import type { AuthSession, ErrorBody } from "@proto/messages";
 import { RequestError, isErrorCode } from "./errors";
 
 /** Where the session (tokens and user) is kept between page loads. */

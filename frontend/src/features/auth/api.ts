@@ -1,30 +1,19 @@
 // `/api/auth`: register, log in, log out, who am I.
+import type { AuthSession, Login, Logout, Register, UserOut, UserReply } from "@proto/messages";
 import type { ApiClient } from "../../lib/api";
-import type { AuthSession, User } from "../../lib/apiTypes";
-
-export interface Registration {
-  email: string;
-  password: string;
-  name: string;
-}
-
-export interface Credentials {
-  email: string;
-  password: string;
-}
 
 export interface AuthApi {
-  register(registration: Registration): Promise<User>;
-  login(credentials: Credentials): Promise<User>;
+  register(registration: Register): Promise<UserOut>;
+  login(credentials: Login): Promise<UserOut>;
   logout(): Promise<void>;
-  me(): Promise<User>;
+  me(): Promise<UserOut>;
   /** the user of the session kept from a previous visit, if any */
-  keptUser(): User | null;
+  keptUser(): UserOut | null;
   onSignedOut(listener: () => void): () => void;
 }
 
 export function authApi(client: ApiClient): AuthApi {
-  const signIn = async (path: string, body: object): Promise<User> => {
+  const signIn = async (path: string, body: Register | Login): Promise<UserOut> => {
     const session = await client.request<AuthSession>("POST", path, { body, authenticated: false });
     client.setSession(session);
     return session.user;
@@ -36,7 +25,8 @@ export function authApi(client: ApiClient): AuthApi {
       const session = client.session;
       try {
         if (session !== null) {
-          await client.request<void>("POST", "/api/auth/logout", { body: { refreshToken: session.refreshToken } });
+          const body: Logout = { refreshToken: session.refreshToken };
+          await client.request<void>("POST", "/api/auth/logout", { body });
         }
       } finally {
         // Signed out here even if the server could not be told: the tokens are forgotten.
@@ -44,7 +34,7 @@ export function authApi(client: ApiClient): AuthApi {
       }
     },
     async me() {
-      return (await client.request<{ user: User }>("GET", "/api/auth/me")).user;
+      return (await client.request<UserReply>("GET", "/api/auth/me")).user;
     },
     keptUser: () => client.session?.user ?? null,
     onSignedOut: (listener) =>

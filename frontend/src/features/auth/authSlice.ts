@@ -1,12 +1,12 @@
 // The auth part of the store: who is signed in.
-import type { User } from "../../lib/apiTypes";
+import type { Login, Register, UserOut } from "@proto/messages";
 import type { SliceCreator } from "../../lib/slice";
-import type { AuthApi, Credentials, Registration } from "./api";
+import type { AuthApi } from "./api";
 
 export interface AuthSlice {
-  user: User | null;
-  signUp(registration: Registration): Promise<void>;
-  signIn(credentials: Credentials): Promise<void>;
+  user: UserOut | null;
+  signUp(registration: Register): Promise<void>;
+  signIn(credentials: Login): Promise<void>;
   signOut(): Promise<void>;
   /** The session ended elsewhere (refresh refused, logout in another tab). */
   signedOut(): void;

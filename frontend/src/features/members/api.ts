@@ -1,12 +1,11 @@
 // `/api/spaces/{spaceId}/members`: who may see and change a space.
-import type { Role } from "@proto/messages";
+import type { AddMember, ChangeRole, MemberList, MemberOut, MemberReply, Role } from "@proto/messages";
 import type { ApiClient } from "../../lib/api";
-import type { Member } from "../../lib/apiTypes";
 
 export interface MembersApi {
-  list(spaceId: string): Promise<Member[]>;
-  add(spaceId: string, email: string, role: Role): Promise<Member>;
-  changeRole(spaceId: string, userId: string, role: Role): Promise<Member>;
+  list(spaceId: string): Promise<MemberOut[]>;
+  add(spaceId: string, email: string, role: Role): Promise<MemberOut>;
+  changeRole(spaceId: string, userId: string, role: Role): Promise<MemberOut>;
   remove(spaceId: string, userId: string): Promise<void>;
 }
 
@@ -15,11 +14,12 @@ const path = (spaceId: string, userId?: string) =>
 
 export function membersApi(client: ApiClient): MembersApi {
   return {
-    list: async (spaceId) => (await client.request<{ members: Member[] }>("GET", path(spaceId))).members,
+    list: async (spaceId) => (await client.request<MemberList>("GET", path(spaceId))).members,
     add: async (spaceId, email, role) =>
-      (await client.request<{ member: Member }>("POST", path(spaceId), { body: { email, role } })).member,
+      (await client.request<MemberReply>("POST", path(spaceId), { body: { email, role } satisfies AddMember })).member,
     changeRole: async (spaceId, userId, role) =>
-      (await client.request<{ member: Member }>("PATCH", path(spaceId, userId), { body: { role } })).member,
+      (await client.request<MemberReply>("PATCH", path(spaceId, userId), { body: { role } satisfies ChangeRole }))
+        .member,
     remove: (spaceId, userId) => client.request<void>("DELETE", path(spaceId, userId)),
   };
 }

@@ -1,17 +1,16 @@
-import type { Role } from "@proto/messages";
+import type { MemberOut, Role } from "@proto/messages";
 import { describe, expect, it } from "vitest";
 import { createStore } from "zustand/vanilla";
-import type { Member } from "../../lib/apiTypes";
 import { RequestError } from "../../lib/errors";
 import type { MembersApi } from "./api";
 import { type MembersSlice, createMembersSlice } from "./membersSlice";
 
-function member(userId: string, role: Role): Member {
+function member(userId: string, role: Role): MemberOut {
   return { userId, email: `${userId}@example.com`, name: userId, role, createdAt: "", updatedAt: "" };
 }
 
 /** The members API over a list in memory, refusing what the gateway refuses. */
-function membersInMemory(initial: Member[]): MembersApi {
+function membersInMemory(initial: MemberOut[]): MembersApi {
   let members = [...initial];
   return {
     list: async () => members,
@@ -33,7 +32,7 @@ function membersInMemory(initial: Member[]): MembersApi {
   };
 }
 
-function membersStore(initial: Member[]) {
+function membersStore(initial: MemberOut[]) {
   return createStore<MembersSlice>()((set, get) => createMembersSlice(membersInMemory(initial))(set, get));
 }
 

@@ -1,12 +1,11 @@
 // The members part of the store: each space's members and their roles.
-import type { Role } from "@proto/messages";
-import type { Member } from "../../lib/apiTypes";
+import type { MemberOut, Role } from "@proto/messages";
 import type { SliceCreator } from "../../lib/slice";
 import type { MembersApi } from "./api";
 
 export interface MembersSlice {
   /** by space id, then in the server's order */
-  members: Readonly<Record<string, readonly Member[]>>;
+  members: Readonly<Record<string, readonly MemberOut[]>>;
   loadMembers(spaceId: string): Promise<void>;
   addMember(spaceId: string, email: string, role: Role): Promise<void>;
   changeRole(spaceId: string, userId: string, role: Role): Promise<void>;
@@ -15,10 +14,10 @@ export interface MembersSlice {
 
 export function createMembersSlice(api: MembersApi): SliceCreator<MembersSlice> {
   const update =
-    (spaceId: string, change: (members: readonly Member[]) => readonly Member[]) => (state: MembersSlice) => ({
+    (spaceId: string, change: (members: readonly MemberOut[]) => readonly MemberOut[]) => (state: MembersSlice) => ({
       members: { ...state.members, [spaceId]: change(state.members[spaceId] ?? []) },
     });
-  const upsert = (member: Member) => (members: readonly Member[]) =>
+  const upsert = (member: MemberOut) => (members: readonly MemberOut[]) =>
     members.some((m) => m.userId === member.userId)
       ? members.map((m) => (m.userId === member.userId ? member : m))
       : [...members, member];

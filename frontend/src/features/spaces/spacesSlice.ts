@@ -1,16 +1,15 @@
 // The spaces part of the store: the caller's spaces, each with the caller's role in it.
-import type { Role } from "@proto/messages";
-import type { Space } from "../../lib/apiTypes";
+import type { Role, SpaceOut } from "@proto/messages";
 import type { SliceCreator } from "../../lib/slice";
 import type { SpacesApi } from "./api";
 
 export interface SpacesSlice {
   /** by id; `spacesLoaded` tells an empty list from one not fetched yet */
-  spaces: Readonly<Record<string, Space>>;
+  spaces: Readonly<Record<string, SpaceOut>>;
   spacesLoaded: boolean;
   loadSpaces(): Promise<void>;
-  loadSpace(spaceId: string): Promise<Space>;
-  createSpace(name: string): Promise<Space>;
+  loadSpace(spaceId: string): Promise<SpaceOut>;
+  createSpace(name: string): Promise<SpaceOut>;
   renameSpace(spaceId: string, name: string): Promise<void>;
   deleteSpace(spaceId: string): Promise<void>;
   /** The gateway said the caller's role in this space changed (`member:role`): controls follow it. */
@@ -19,7 +18,7 @@ export interface SpacesSlice {
 }
 
 export function createSpacesSlice(api: SpacesApi): SliceCreator<SpacesSlice> {
-  const put = (space: Space) => (state: SpacesSlice) => ({ spaces: { ...state.spaces, [space.id]: space } });
+  const put = (space: SpaceOut) => (state: SpacesSlice) => ({ spaces: { ...state.spaces, [space.id]: space } });
   return (set) => ({
     spaces: {},
     spacesLoaded: false,
@@ -61,6 +60,6 @@ export function createSpacesSlice(api: SpacesApi): SliceCreator<SpacesSlice> {
 }
 
 /** Spaces in the order a person looks for them: by name. */
-export function sortedSpaces(spaces: Readonly<Record<string, Space>>): Space[] {
+export function sortedSpaces(spaces: Readonly<Record<string, SpaceOut>>): SpaceOut[] {
   return Object.values(spaces).sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
 }

@@ -1,24 +1,7 @@
 // The upload protocol (decision 0019): start, PUT the bytes to the signed URL, then complete.
-import type { MediaKind, Position, VariantRow } from "@proto/messages";
+import type { StartUpload, UploadCompleted, UploadStarted, VariantRow } from "@proto/messages";
 import type { ApiClient } from "../../lib/api";
 import { RequestError, isErrorCode } from "../../lib/errors";
-
-export interface StartUpload {
-  filename: string;
-  contentType: string;
-  sizeBytes: number;
-  mediaKind: MediaKind;
-  name?: string;
-  position?: Position;
-}
-
-export interface UploadStarted {
-  variantId: string;
-  assetId: string;
-  uploadUrl: string;
-  headers: Record<string, string>;
-  expiresAt: number;
-}
 
 export interface UploadApi {
   start(spaceId: string, body: StartUpload): Promise<UploadStarted>;
@@ -84,11 +67,7 @@ export function uploadApi(client: ApiClient): UploadApi {
     start: (spaceId, body) => client.request<UploadStarted>("POST", uploads(spaceId), { body }),
     put: (started, file, onProgress) => putWithProgress(started.uploadUrl, started.headers, file, onProgress),
     complete: async (spaceId, variantId) =>
-      (
-        await client.request<{ variant: VariantRow }>(
-          "POST",
-          `${uploads(spaceId)}/${encodeURIComponent(variantId)}/complete`,
-        )
-      ).variant,
+      (await client.request<UploadCompleted>("POST", `${uploads(spaceId)}/${encodeURIComponent(variantId)}/complete`))
+        .variant,
   };
 }

@@ -1,8 +1,8 @@
-import type { VariantRow } from "@proto/messages";
+import type { StartUpload, VariantRow } from "@proto/messages";
 import { describe, expect, it } from "vitest";
 import { createStore } from "zustand/vanilla";
 import { RequestError } from "../../lib/errors";
-import type { StartUpload, UploadApi } from "./api";
+import type { UploadApi } from "./api";
 import { assetNameOf, mediaKindOf } from "./files";
 import { type UploadSlice, createUploadSlice } from "./uploadSlice";
 

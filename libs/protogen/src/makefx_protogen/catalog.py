@@ -1,4 +1,4 @@
-"""What the contracts declare, gathered once: messages, subjects, streams, buckets, unions, error codes."""
+"""What the contracts declare, gathered once: messages, HTTP bodies, subjects, streams, buckets, unions, error codes."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from enum import Enum
 from typing import Annotated, Any, Literal, Union
 
 from makefx_bus.streams import bucket_specs, stream_specs
-from makefx_contracts.base import Message, Request, Subject
+from makefx_contracts.base import Message, Model, Request, Subject
 from makefx_contracts.errors import ErrorCode, FxError
 from makefx_settings import ServiceSettings
 
@@ -59,6 +59,8 @@ class Catalog:
     unions: Mapping[str, tuple[type[Message], ...]] = field(default_factory=dict)
     error_codes: tuple[ErrorCodeDoc, ...] = ()
     version: str = "0.0.0"
+    # The gateway's HTTP JSON bodies: models without a `type`, known by their route.
+    bodies: tuple[type[Model], ...] = ()
 
     # Each message's file name and AsyncAPI id: its `type` with `:` as `.`, plus `.ClassName`
     # when several messages share the type (the WebSocket's `presence:update` goes both ways).
@@ -66,13 +68,14 @@ class Catalog:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "messages", tuple(sorted(self.messages, key=_order)))
+        object.__setattr__(self, "bodies", tuple(sorted(self.bodies, key=lambda body: body.__name__)))
         by_type: dict[str, list[type[Message]]] = {}
         for message in self.messages:
             name = type_literal(message)
             if name is None:
                 raise ValueError(f"{_qualname(message)} has no single `type` Literal default: it is not a message")
             by_type.setdefault(name, []).append(message)
-        by_class_name: dict[str, type[Message]] = {}
+        by_class_name: dict[str, type[Model]] = {}
         for message in self.messages:
             other = by_class_name.setdefault(message.__name__, message)
             if other is not message:
@@ -83,6 +86,13 @@ class Catalog:
             reply = getattr(message, "reply", None) if issubclass(message, Request) else None
             if reply is not None and reply not in self.messages:
                 raise ValueError(f"{_qualname(message)} replies with {_qualname(reply)}, which is not in the catalog")
+        for body in self.bodies:
+            other = by_class_name.setdefault(body.__name__, body)
+            if other is not body:
+                raise ValueError(
+                    f"two contracts are named {body.__name__}: {_qualname(other)} and {_qualname(body)}; "
+                    "rename one (the frontend imports every type by name)"
+                )
         ids = {}
         for name, messages in by_type.items():
             for message in messages:
@@ -127,6 +137,19 @@ def concrete_messages(modules: Iterable[types.ModuleType]) -> tuple[type[Message
             if is_concrete_message(value) and value.__module__ == module.__name__:
                 found[value] = None
     return tuple(sorted(found, key=_order))
+
+
+def http_bodies(module: types.ModuleType) -> tuple[type[Model], ...]:
+    """Every model defined (not merely imported) in `module` that is not a message, by name."""
+    found = [
+        value
+        for value in vars(module).values()
+        if isinstance(value, type)
+        and issubclass(value, Model)
+        and not issubclass(value, Message)
+        and value.__module__ == module.__name__
+    ]
+    return tuple(sorted(found, key=lambda body: body.__name__))
 
 
 def subject_constants(module: types.ModuleType) -> dict[str, Subject]:
@@ -215,6 +238,7 @@ def discover(package: str = "makefx_contracts") -> Catalog:
     modules = contract_modules(package)
     subjects_module = importlib.import_module(f"{package}.subjects")
     streams, buckets = bus_resources(subjects_module)
+    http = next((module for module in modules if module.__name__ == f"{package}.http"), None)
     try:
         version = importlib.metadata.version(package.replace("_", "-"))
     except importlib.metadata.PackageNotFoundError:
@@ -227,6 +251,7 @@ def discover(package: str = "makefx_contracts") -> Catalog:
         unions=message_unions(modules),
         error_codes=error_code_docs(),
         version=version,
+        bodies=http_bodies(http) if http is not None else (),
     )
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from makefx_protogen.asyncapi import asyncapi
 from makefx_protogen.catalog import Catalog, discover
 from makefx_protogen.reference import proto_readme, protocol_reference
-from makefx_protogen.schemas import dump, message_schemas, schema_path
+from makefx_protogen.schemas import body_schemas, dump, message_schemas, schema_path
 from makefx_protogen.typescript import typescript
 
 SCHEMA_DIR = "json-schema"
@@ -19,7 +19,7 @@ def generate(catalog: Catalog) -> dict[str, str]:
     files = {schema_path(catalog.ids[message]): dump(schema) for message, schema in schemas.items()}
     files["asyncapi.json"] = dump(asyncapi(catalog))
     files["ts/messages.ts"] = typescript(
-        schemas.values(),
+        [*schemas.values(), *body_schemas(catalog).values()],
         error_codes=[doc.code for doc in catalog.error_codes],
         unions={name: [m.__name__ for m in members] for name, members in catalog.unions.items()},
     )

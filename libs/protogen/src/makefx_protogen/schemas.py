@@ -1,4 +1,4 @@
-"""One JSON Schema (draft 2020-12) per message, in wire form.
+"""One JSON Schema (draft 2020-12) per message and per HTTP body, in wire form.
 
 Schemas are pydantic's *validation* schemas by alias: they describe what a receiver
 accepts, which is the contract. A field with a default may be omitted on the wire (our
@@ -15,11 +15,12 @@ from typing import Any
 
 from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 
-from makefx_contracts.base import Message, Request
+from makefx_contracts.base import Message, Model, Request
 from makefx_protogen.catalog import Catalog, type_literal
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 ID_PREFIX = "urn:makefx:message:"
+BODY_ID_PREFIX = "urn:makefx:http:"
 DEFS = "#/$defs/"
 
 
@@ -72,6 +73,36 @@ def message_schemas(catalog: Catalog) -> dict[type[Message], dict[str, Any]]:
         if closure:
             schema["$defs"] = {ref: copy.deepcopy(defs[ref]) for ref in sorted(closure)}
         schemas[message] = schema
+    return schemas
+
+
+def body_schemas(catalog: Catalog) -> dict[type[Model], dict[str, Any]]:
+    """Each HTTP body's schema, in catalog order, self-contained like a message's (no `type`: the route says it)."""
+    bodies = catalog.bodies
+    if not bodies:
+        return {}
+    refs, top = models_json_schema(
+        [(body, "validation") for body in bodies],
+        by_alias=True,
+        ref_template=DEFS + "{model}",
+        schema_generator=_WireSchema,
+    )
+    defs: dict[str, Any] = top.get("$defs", {})
+    schemas = {}
+    for body in bodies:
+        name = refs[(body, "validation")]["$ref"].removeprefix(DEFS)
+        if name != body.__name__:
+            raise ValueError(
+                f"{body.__module__}.{body.__qualname__} shares its name with another model; "
+                "rename one (the frontend imports every type by name)"
+            )
+        schema: dict[str, Any] = {"$schema": DIALECT, "$id": BODY_ID_PREFIX + name}
+        schema.update(copy.deepcopy(defs[name]))
+        schema["x-python"] = f"{body.__module__}.{body.__qualname__}"
+        closure = referenced_defs(defs[name], defs)
+        if closure:
+            schema["$defs"] = {ref: copy.deepcopy(defs[ref]) for ref in sorted(closure)}
+        schemas[body] = schema
     return schemas
 
 

@@ -17,7 +17,6 @@ space: it is "not found", never "forbidden".
 
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,15 +28,6 @@ USER_PREFIX = "usr"
 SPACE_PREFIX = "spc"
 SESSION_PREFIX = "ses"
 
-MIN_PASSWORD_LENGTH = 8
-MAX_PASSWORD_LENGTH = 1024
-MAX_EMAIL_LENGTH = 254
-MAX_NAME_LENGTH = 200
-
-# Deliberately plain: one "@", no spaces, a dot in the domain. Deliverability is
-# proven by mail, not by a regular expression.
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
-
 
 def new_id(prefix: str) -> str:
     """Ids are `<prefix>_<uuid4 hex>`: readable in logs, valid as a NATS subject token."""
@@ -47,10 +37,6 @@ def new_id(prefix: str) -> str:
 def normalise_email(email: str) -> str:
     """Emails are compared case-insensitively: stored and looked up lower-cased and trimmed."""
     return email.strip().lower()
-
-
-def is_email(email: str) -> bool:
-    return len(email) <= MAX_EMAIL_LENGTH and _EMAIL.match(email) is not None
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
+import type { Login } from "@proto/messages";
 import { type FormEvent, useState } from "react";
-import type { Credentials } from "../api";
 import { useSubmit } from "../../../hooks/useSubmit";
 
-export function SignInForm({ onSignIn }: { onSignIn: (credentials: Credentials) => Promise<void> }) {
+export function SignInForm({ onSignIn }: { onSignIn: (credentials: Login) => Promise<void> }) {
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
   const { busy, error, submit } = useSubmit(onSignIn);

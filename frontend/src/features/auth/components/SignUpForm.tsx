@@ -1,11 +1,11 @@
+import type { Register } from "@proto/messages";
 import { type FormEvent, useState } from "react";
-import type { Registration } from "../api";
 import { useSubmit } from "../../../hooks/useSubmit";
 
 /** The gateway's rule (makefx_gateway.domain.MIN_PASSWORD_LENGTH), checked here first to save a round trip. */
 const MIN_PASSWORD_LENGTH = 8;
 
-export function SignUpForm({ onSignUp }: { onSignUp: (registration: Registration) => Promise<void> }) {
+export function SignUpForm({ onSignUp }: { onSignUp: (registration: Register) => Promise<void> }) {
   const [name, setName] = useState("");
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");

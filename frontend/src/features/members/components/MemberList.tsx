@@ -1,10 +1,9 @@
-import type { Role } from "@proto/messages";
-import type { Member } from "../../../lib/apiTypes";
+import type { MemberOut, Role } from "@proto/messages";
 import { useSubmit } from "../../../hooks/useSubmit";
 import { ROLES } from "../roles";
 
 interface MemberListProps {
-  members: readonly Member[];
+  members: readonly MemberOut[];
   /** only owners change roles and remove members */
   canManage: boolean;
   currentUserId: string | null;
@@ -45,7 +44,7 @@ function MemberRow({
   isMe,
   onChangeRole,
   onRemove,
-}: { member: Member; isMe: boolean } & Omit<MemberListProps, "members" | "currentUserId">) {
+}: { member: MemberOut; isMe: boolean } & Omit<MemberListProps, "members" | "currentUserId">) {
   const change = useSubmit((role: Role) => onChangeRole(member.userId, role));
   const remove = useSubmit(() => onRemove(member.userId));
   const error = change.error ?? remove.error;

@@ -1,11 +1,11 @@
+import type { SpaceOut } from "@proto/messages";
 import { type FormEvent, type ReactNode, useState } from "react";
-import type { Space } from "../../../lib/apiTypes";
 import { useSubmit } from "../../../hooks/useSubmit";
 
 interface SpaceListProps {
-  spaces: Space[];
+  spaces: SpaceOut[];
   /** how a space's name links to its canvas (the app's router decides) */
-  linkTo: (space: Space) => ReactNode;
+  linkTo: (space: SpaceOut) => ReactNode;
   onRename: (spaceId: string, name: string) => Promise<void>;
   onDelete: (spaceId: string) => Promise<void>;
 }
@@ -26,7 +26,7 @@ function SpaceRow({
   link,
   onRename,
   onDelete,
-}: { space: Space; link: ReactNode } & Omit<SpaceListProps, "spaces" | "linkTo">) {
+}: { space: SpaceOut; link: ReactNode } & Omit<SpaceListProps, "spaces" | "linkTo">) {
   const [renaming, setRenaming] = useState(false);
   const [name, setName] = useState(space.name);
   const rename = useSubmit(async (value: string) => {

@@ -37,17 +37,16 @@ from typing import Annotated
 import aiohttp
 from fastapi import APIRouter, Depends, Path, Request, Response, status
 from fastapi.responses import RedirectResponse, StreamingResponse
-from pydantic import Field
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from yarl import URL
 
 from makefx_bus import Bus
-from makefx_contracts.base import Model
 from makefx_contracts.errors import InvalidState, NotFound, PermissionDenied, Unavailable, ValidationFailed
+from makefx_contracts.http import FileUploaded, FormFields, StartUpload, UploadCompleted, UploadStarted
 from makefx_contracts.identity import Role
 from makefx_contracts.media import IngestMedia, SignMedia, SignMethod
-from makefx_contracts.rows import AssetRow, MediaKind, VariantRow, VariantStatus
+from makefx_contracts.rows import MediaKind, VariantRow, VariantStatus
 from makefx_contracts.space import (
     Actor,
     CompletedMedia,
@@ -55,7 +54,6 @@ from makefx_contracts.space import (
     CreateUpload,
     FailVariant,
     GetVariant,
-    Position,
 )
 from makefx_gateway.errors import error_response
 from makefx_gateway.http.security import Credentials, operation_id
@@ -75,45 +73,6 @@ ONE_STEP_UPLOAD_PATH = re.compile(r"^/api/spaces/[^/]+/upload$")
 _PUT_CHUNK = 1024 * 1024
 _LEGACY_PREFIXES = ("images/", "styles/", "thumbs/")
 _SAFE_SEGMENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
-
-
-class StartUpload(Model):
-    filename: str = Field(min_length=1, max_length=255)
-    content_type: str = Field(min_length=1, max_length=255)
-    size_bytes: int = Field(ge=1)
-    media_kind: MediaKind | None = Field(default=None, description="default: from contentType")
-    asset_id: str | None = None
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    asset_type: str = Field(default="upload", min_length=1, max_length=40)
-    parent_asset_id: str | None = None
-    position: Position | None = None
-
-
-class UploadStarted(Model):
-    variant_id: str
-    asset_id: str
-    upload_url: str
-    headers: dict[str, str]
-    expires_at: int = Field(description="milliseconds since the epoch")
-
-
-class UploadCompleted(Model):
-    variant: VariantRow
-
-
-class FormFields(Model):
-    """The one-step upload's text parts, named as the original product's clients send them."""
-
-    media_kind: MediaKind | None = None
-    asset_id: str | None = Field(default=None, min_length=1, max_length=128)
-    asset_name: str | None = Field(default=None, min_length=1, max_length=200)
-    asset_type: str = Field(default="upload", min_length=1, max_length=40)
-    parent_asset_id: str | None = Field(default=None, min_length=1, max_length=128)
-
-
-class FileUploaded(Model):
-    variant: VariantRow
-    asset: AssetRow | None = Field(default=None, description="the asset the upload made, when it made one")
 
 
 _FORM_SCHEMA = {

@@ -7,11 +7,10 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
-from pydantic import Field
 
 from makefx_bus import Bus
-from makefx_contracts.base import Model
 from makefx_contracts.errors import PermissionDenied, ValidationFailed
+from makefx_contracts.http import BudgetIn
 from makefx_contracts.usage import GetSpaceBudget, GetUsage, SetSpaceBudget, SpaceBudget, UsageKind, UsageSummary
 from makefx_gateway import domain
 from makefx_gateway.http.security import Credentials, operation_id
@@ -23,10 +22,6 @@ Since = Annotated[
 ]
 Until = Annotated[datetime | None, Query(description="end of the period, exclusive (ISO 8601); default: now")]
 Kinds = Annotated[list[UsageKind] | None, Query(alias="kind", description="only these kinds (repeatable)")]
-
-
-class BudgetIn(Model):
-    monthly_credits: Annotated[float, Field(ge=0, description="null: no budget")] | None
 
 
 def usage_router(bus: Bus, spaces: Spaces, credentials: Credentials) -> APIRouter:
