@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from typing import Any, Literal
 
 from sqlalchemy import event
@@ -29,7 +31,7 @@ def create_engine(url: str, *, sqlite_synchronous: Literal["NORMAL", "FULL"] = "
         # Let us, not the driver, say when a transaction begins (see _on_begin).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _enable_wal(cursor)
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute(f"PRAGMA synchronous={sqlite_synchronous}")
@@ -44,3 +46,21 @@ def create_engine(url: str, *, sqlite_synchronous: Literal["NORMAL", "FULL"] = "
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def _enable_wal(cursor: Any) -> None:
+    """Switch the file to WAL (a property of the file, kept once set).
+
+    The switch needs the file to itself, and SQLite refuses it at once ("database is
+    locked"), without its busy handler, while another connection holds a lock — as when
+    several processes open a new database together. Only then does this wait and try again.
+    """
+    deadline = time.monotonic() + _SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+        time.sleep(0.01)  # connecting only; the other connection holds the file for milliseconds
