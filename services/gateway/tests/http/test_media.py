@@ -18,8 +18,6 @@ from typing import Any
 import av
 import httpx
 import pytest
-import uvicorn
-from fastapi import FastAPI
 from PIL import Image
 
 from makefx_bus import Bus
@@ -35,6 +33,7 @@ from makefx_space_state.app import bootstrap as bootstrap_space_state
 from makefx_space_state.service import SpaceService
 from makefx_space_state.settings import SpaceStateSettings
 from makefx_storage.fs import FsStore
+from makefx_testing.app_server import AppServer
 
 SIGNING_SECRET = "gateway-media-test-signing-secret-long-enough"
 MAX_IMAGE_BYTES = 2 * 1024 * 1024
@@ -96,25 +95,6 @@ def nats_server(fresh_nats_server: NatsServer) -> NatsServer:
     return fresh_nats_server
 
 
-async def serve(app: FastAPI, stack: contextlib.AsyncExitStack, sock: socket.socket | None = None) -> int:
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan="on")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(sockets=[sock] if sock else None))
-
-    async def stop() -> None:
-        server.should_exit = True
-        await task
-
-    stack.push_async_callback(stop)
-    async with asyncio.timeout(20):
-        while not server.started:
-            if task.done():
-                task.result()
-                raise RuntimeError("the server stopped during startup")
-            await asyncio.sleep(0.01)
-    return server.servers[0].sockets[0].getsockname()[1]
-
-
 @dataclass
 class Stack:
     state: SpaceService
@@ -144,7 +124,7 @@ async def stack(nats_server: NatsServer, tmp_path: Path, start_gateway, make_set
                 log_format="text",
             )
         )
-        await serve(state_app, servers)
+        await servers.enter_async_context(AppServer(state_app, lifespan="on"))
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
         servers.callback(sock.close)
@@ -158,7 +138,7 @@ async def stack(nats_server: NatsServer, tmp_path: Path, start_gateway, make_set
             max_image_bytes=MAX_IMAGE_BYTES,
             log_format="text",
         )
-        await serve(bootstrap_media(media_settings), servers, sock)
+        await servers.enter_async_context(AppServer(bootstrap_media(media_settings), lifespan="on", listen_on=sock))
         gateway = await start_gateway(make_settings(max_image_bytes=MAX_IMAGE_BYTES))
         yield Stack(
             state=state_app.state.service.extra["service"],

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 import websockets
 from fastapi import FastAPI
 from websockets.asyncio.client import ClientConnection
@@ -30,6 +29,7 @@ from makefx_contracts.rows import VariantRow, VariantStatus
 from makefx_space_state.app import bootstrap as bootstrap_space_state
 from makefx_space_state.service import SpaceService
 from makefx_space_state.settings import SpaceStateSettings
+from makefx_testing.app_server import AppServer
 
 # Frames that are not space events: everything else a socket receives carries the space `seq`.
 NOT_EVENTS = frozenset(
@@ -60,25 +60,6 @@ def nats_server(fresh_nats_server: NatsServer) -> NatsServer:
     return fresh_nats_server
 
 
-async def serve(app: FastAPI, stack: contextlib.AsyncExitStack) -> int:
-    """Runs `app` under uvicorn on a free port in this event loop until `stack` closes; returns the port."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan="on"))
-    task = asyncio.create_task(server.serve())
-
-    async def stop() -> None:
-        server.should_exit = True
-        await task
-
-    stack.push_async_callback(stop)
-    async with asyncio.timeout(20):
-        while not server.started:
-            if task.done():
-                task.result()
-                raise RuntimeError("the server stopped during startup")
-            await asyncio.sleep(0.01)
-    return server.servers[0].sockets[0].getsockname()[1]
-
-
 @dataclass
 class Replica:
     settings: SpaceStateSettings
@@ -99,8 +80,7 @@ async def replica(nats_server: NatsServer, tmp_path: Path) -> AsyncIterator[Repl
         log_format="text",
     )
     app = bootstrap_space_state(settings)
-    async with contextlib.AsyncExitStack() as stack:
-        await serve(app, stack)
+    async with AppServer(app, lifespan="on"):
         yield Replica(settings, app)
 
 
