@@ -9,6 +9,7 @@ example `npm --prefix frontend run dev` in front of `makefx dev`) instead of sta
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import queue
 import re
@@ -21,6 +22,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -416,3 +418,61 @@ class SocketRelay:
         for message in self.held:
             self.page_side.send(message)
         self.held.clear()
+
+
+class FakeProvider(ThreadingHTTPServer):
+    """A provider's HTTP API, faked on a free port for a module's own product.
+
+    Each POST is answered with the JSON `answer(path)` gives (None: 404); `record` keeps the
+    calls a test asserts on. Serve it with `serving`.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _FakeProviderHandler)
+        self.calls: list[str] = []
+        self.lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def record(self, path: str) -> int:
+        """Note a call; how many there have been, this one included."""
+        with self.lock:
+            self.calls.append(path)
+            return len(self.calls)
+
+    def answer(self, path: str) -> dict | None:
+        raise NotImplementedError
+
+
+class _FakeProviderHandler(BaseHTTPRequestHandler):
+    server: FakeProvider
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        answer = self.server.answer(self.path)
+        if answer is None:
+            self.send_error(404)
+            return
+        body = json.dumps(answer).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def serving(fake: FakeProvider) -> Iterator[FakeProvider]:
+    """`fake` answering in a thread until the block ends."""
+    thread = threading.Thread(target=fake.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield fake
+    finally:
+        fake.shutdown()
+        fake.server_close()

@@ -9,21 +9,20 @@ from __future__ import annotations
 
 import base64
 import io
-import json
-import threading
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import (
+    FakeProvider,
     Person,
     card,
     create_space,
     generate,
     running_product,
+    serving,
     sign_up,
     wait_until_picture_loads,
 )
@@ -42,23 +41,13 @@ def png_bytes() -> bytes:
     return out.getvalue()
 
 
-class FakeGemini(ThreadingHTTPServer):
+class FakeGemini(FakeProvider):
     """Answers `POST …:generateContent`: a safety block first, then an inline PNG; counts the calls."""
 
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), GeminiHandler)
-        self.calls: list[str] = []
-        self.lock = threading.Lock()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-    def answer(self, path: str) -> dict:
-        with self.lock:
-            self.calls.append(path)
-            first = len(self.calls) == 1
-        if first:
+    def answer(self, path: str) -> dict | None:
+        if not path.split("?")[0].endswith(":generateContent"):
+            return None
+        if self.record(path) == 1:
             return {
                 "promptFeedback": {"blockReason": "SAFETY", "blockReasonMessage": BLOCKED},
                 "modelVersion": "gemini-3.1-flash-image",
@@ -75,35 +64,10 @@ class FakeGemini(ThreadingHTTPServer):
         }
 
 
-class GeminiHandler(BaseHTTPRequestHandler):
-    server: FakeGemini
-
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        if not self.path.split("?")[0].endswith(":generateContent"):
-            self.send_error(404)
-            return
-        body = json.dumps(self.server.answer(self.path)).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def gemini() -> Iterator[FakeGemini]:
-    server = FakeGemini()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(FakeGemini()) as fake:
+        yield fake
 
 
 @pytest.fixture(scope="module")

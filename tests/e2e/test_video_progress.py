@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import base64
 import io
-import json
 import threading
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -21,6 +19,7 @@ import pytest
 from playwright.sync_api import Locator, expect
 
 from tests.e2e.conftest import (
+    FakeProvider,
     Person,
     add_member,
     card,
@@ -28,6 +27,7 @@ from tests.e2e.conftest import (
     open_space,
     register,
     running_product,
+    serving,
     sign_up,
     wait_until_picture_loads,
 )
@@ -58,22 +58,16 @@ def mp4_bytes(seconds: float = 1.0, size: tuple[int, int] = (160, 96), fps: int 
     return out.getvalue()
 
 
-class FakeVertex(ThreadingHTTPServer):
+class FakeVertex(FakeProvider):
     """Starts one Veo operation and reports it running at `PERCENT` until `finish` is set; then its video."""
 
     def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), VertexHandler)
+        super().__init__()
         self.finish = threading.Event()
-        self.calls: list[str] = []
-        self.lock = threading.Lock()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
 
     def answer(self, path: str) -> dict | None:
-        with self.lock:
-            self.calls.append(path)
+        path = path.split("?")[0]
+        self.record(path)
         if path.endswith(":predictLongRunning"):
             return {"name": OPERATION}
         if not path.endswith(":fetchPredictOperation"):
@@ -84,37 +78,13 @@ class FakeVertex(ThreadingHTTPServer):
         return {"name": OPERATION, "done": True, "response": {"videos": [video]}}
 
 
-class VertexHandler(BaseHTTPRequestHandler):
-    server: FakeVertex
-
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        answer = self.server.answer(self.path.split("?")[0])
-        if answer is None:
-            self.send_error(404)
-            return
-        body = json.dumps(answer).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def vertex() -> Iterator[FakeVertex]:
-    server = FakeVertex()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.finish.set()
-        server.shutdown()
-        server.server_close()
+    with serving(FakeVertex()) as fake:
+        try:
+            yield fake
+        finally:
+            fake.finish.set()
 
 
 @pytest.fixture(scope="module")

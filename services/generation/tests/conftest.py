@@ -7,6 +7,7 @@ test's folder, shown when a service does not come up.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -114,15 +115,24 @@ class Peer(SocketPeer):
         }
 
 
-@pytest.fixture
-async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
-    """The product with one generation worker (the `local` providers)."""
-    running = Stack(tmp_path)
+@contextlib.asynccontextmanager
+async def running_stack(
+    tmp_path: Path, generation_env: dict[str, str] | None = None, **start: Any
+) -> AsyncIterator[Stack]:
+    """The product started (its worker with `generation_env`; `start` as `Stack.start` takes), stopped after."""
+    running = Stack(tmp_path, generation_env=generation_env)
     try:
-        await running.start()
+        await running.start(**start)
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture
+async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
+    """The product with one generation worker (the `local` providers)."""
+    async with running_stack(tmp_path) as running:
+        yield running
 
 
 @pytest.fixture
@@ -135,20 +145,14 @@ async def gemini() -> AsyncIterator[FakeServer]:
 @pytest.fixture
 async def gemini_stack(tmp_path: Path, gemini: FakeServer) -> AsyncIterator[Stack]:
     """The product with one worker whose Gemini key is set and whose Gemini is the fake."""
-    running = Stack(
-        tmp_path,
-        generation_env={
-            "MAKEFX_GEMINI_API_KEY": "test-key",
-            "MAKEFX_GEMINI_BASE_URL": gemini.url,
-            "MAKEFX_PROVIDER_RETRIES": "1",
-            "MAKEFX_PROVIDER_BACKOFF_SECONDS": "0",
-        },
-    )
-    try:
-        await running.start()
+    generation_env = {
+        "MAKEFX_GEMINI_API_KEY": "test-key",
+        "MAKEFX_GEMINI_BASE_URL": gemini.url,
+        "MAKEFX_PROVIDER_RETRIES": "1",
+        "MAKEFX_PROVIDER_BACKOFF_SECONDS": "0",
+    }
+    async with running_stack(tmp_path, generation_env) as running:
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture
@@ -161,21 +165,15 @@ async def vertex() -> AsyncIterator[FakeServer]:
 @pytest.fixture
 async def vertex_stack(tmp_path: Path, vertex: FakeServer) -> AsyncIterator[Stack]:
     """The product with one worker whose Vertex key is set (Veo and Lyria) and whose Vertex is the fake."""
-    running = Stack(
-        tmp_path,
-        generation_env={
-            "MAKEFX_VERTEX_API_KEY": "vx-key",
-            "MAKEFX_VERTEX_BASE_URL": vertex.url,
-            "MAKEFX_VEO_POLL_SECONDS": "0.1",
-            "MAKEFX_PROVIDER_RETRIES": "1",
-            "MAKEFX_PROVIDER_BACKOFF_SECONDS": "0",
-        },
-    )
-    try:
-        await running.start()
+    generation_env = {
+        "MAKEFX_VERTEX_API_KEY": "vx-key",
+        "MAKEFX_VERTEX_BASE_URL": vertex.url,
+        "MAKEFX_VEO_POLL_SECONDS": "0.1",
+        "MAKEFX_PROVIDER_RETRIES": "1",
+        "MAKEFX_PROVIDER_BACKOFF_SECONDS": "0",
+    }
+    async with running_stack(tmp_path, generation_env) as running:
         yield running
-    finally:
-        running.stop()
 
 
 async def usage_events(stack: Stack, count: int, *, timeout: float = 30) -> list[dict[str, Any]]:

@@ -16,22 +16,16 @@ from makefx_contracts.space import Actor
 from makefx_contracts.usage import SetSpaceBudget
 from makefx_generation.budget import estimated_credits
 
-from .conftest import Stack, usage_events
+from .conftest import Stack, running_stack, usage_events
 from .fakes import FakeServer, gemini_image, png_bytes
 
 
 @pytest.fixture
 async def billed_stack(tmp_path: Path, gemini: FakeServer) -> AsyncIterator[Stack]:
     """The product with billing, and a worker whose Gemini is the fake."""
-    running = Stack(
-        tmp_path,
-        generation_env={"MAKEFX_GEMINI_API_KEY": "test-key", "MAKEFX_GEMINI_BASE_URL": gemini.url},
-    )
-    try:
-        await running.start(billing=True)
+    generation_env = {"MAKEFX_GEMINI_API_KEY": "test-key", "MAKEFX_GEMINI_BASE_URL": gemini.url}
+    async with running_stack(tmp_path, generation_env, billing=True) as running:
         yield running
-    finally:
-        running.stop()
 
 
 async def set_budget(stack: Stack, space_id: str, credits: float) -> None:

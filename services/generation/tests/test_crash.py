@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import Stack, usage_events
+from .conftest import Stack, running_stack, usage_events
 
 JOBS = 200
 
@@ -16,12 +16,9 @@ JOBS = 200
 @pytest.fixture
 async def crash_stack(tmp_path: Path):
     # A short ack wait: jobs held by the killed worker come back within seconds.
-    running = Stack(tmp_path, generation_env={"MAKEFX_JOBS_ACK_WAIT_SECONDS": "3", "MAKEFX_JOBS_CONCURRENCY": "8"})
-    try:
-        await running.start()
+    generation_env = {"MAKEFX_JOBS_ACK_WAIT_SECONDS": "3", "MAKEFX_JOBS_CONCURRENCY": "8"}
+    async with running_stack(tmp_path, generation_env) as running:
         yield running
-    finally:
-        running.stop()
 
 
 async def test_sigkill_of_the_worker_mid_run_then_a_restart_completes_every_variant_exactly_once(crash_stack: Stack):
