@@ -8,6 +8,7 @@ subscriber sees them as the server does.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -296,3 +297,63 @@ async def test_stop_abandons_the_message_in_flight_and_another_consumer_gets_it_
     await queue.seen.until(lambda: len(queue.seen.replies(b"+ACK")) == 1)
     [(_, abandoned), (name, again)] = queue.seen.items
     assert (name, abandoned.number) == ("iron", 1) and again.number > 1
+
+
+@pytest.mark.parametrize("concurrency", [1, 4])
+@pytest.mark.parametrize(
+    "failure",
+    [TimeoutError(), nats.errors.ConnectionClosedError(), RuntimeError("a bug in the client")],
+    ids=["asyncio-timeout", "nats-error", "unexpected"],
+)
+async def test_a_failed_fetch_leaves_the_consumer_pulling(
+    queue: Queue, monkeypatch: pytest.MonkeyPatch, failure: Exception, concurrency: int
+):
+    """nats-py's fetch raises asyncio's own `TimeoutError` when its wait ran out before its second pull
+    request (a busy machine): the consumer must keep pulling, not die silently with the work left queued."""
+    fetch = nats.js.JetStreamContext.PullSubscription.fetch
+    failures = [failure, failure]
+
+    async def failing_fetch(self, *args, **kwargs):
+        if failures:
+            raise failures.pop()
+        return await fetch(self, *args, **kwargs)
+
+    monkeypatch.setattr(nats.js.JetStreamContext.PullSubscription, "fetch", failing_fetch)
+
+    async def handle(chore: Chore, delivery: Delivery) -> None:
+        await queue.seen.note(lambda: queue.seen.items.append((chore.name, delivery)))
+
+    consumer = queue.consumer(handle, concurrency=concurrency)
+    await consumer.start()
+    await queue.put("after the failures")
+    await queue.seen.until(lambda: len(queue.seen.replies(b"+ACK")) == 1)
+    assert not failures and consumer.is_consuming
+    assert [name for name, _ in queue.seen.items] == ["after the failures"]
+
+
+@pytest.mark.parametrize("concurrency", [1, 4])
+async def test_stop_ends_the_consumer_even_when_a_fetch_swallows_its_cancel(
+    queue: Queue, monkeypatch: pytest.MonkeyPatch, concurrency: int
+):
+    """On Python 3.11 `asyncio.wait_for`, which nats-py's fetch waits with, returns a message that arrives
+    as it is cancelled instead of raising: the cancel is lost, and a pull loop relying on it alone never ends
+    (a service's shutdown then hangs)."""
+    fetching = asyncio.Event()
+
+    async def deaf_fetch(self, *args, **kwargs):
+        fetching.set()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.sleep(0.2)
+        return []
+
+    monkeypatch.setattr(nats.js.JetStreamContext.PullSubscription, "fetch", deaf_fetch)
+
+    async def handle(chore: Chore, delivery: Delivery) -> None:
+        raise AssertionError("nothing is fetched")
+
+    consumer = queue.consumer(handle, concurrency=concurrency)
+    await consumer.start()
+    await fetching.wait()
+    async with asyncio.timeout(10):
+        await consumer.stop()
+    assert not consumer.is_consuming

@@ -27,6 +27,7 @@ from pydantic import TypeAdapter
 
 from makefx_bus.bus import Bus
 from makefx_bus.codec import decode
+from makefx_bus.tasks import cancel_and_wait
 from makefx_contracts.errors import InvalidMessage
 
 log = logging.getLogger(__name__)
@@ -103,6 +104,7 @@ class WorkQueueConsumer(Generic[M]):
         self._task: asyncio.Task[None] | None = None
         self._running: set[asyncio.Task[None]] = set()
         self._slots = asyncio.Semaphore(concurrency)
+        self._stopping = False
 
     @property
     def is_consuming(self) -> bool:
@@ -122,19 +124,22 @@ class WorkQueueConsumer(Generic[M]):
         self._subscription = await self.bus.js.pull_subscribe(
             self.subject, durable=self.durable, stream=self.stream, config=config
         )
+        self._stopping = False
         pull = self._pull_in_order() if self.concurrency == 1 else self._pull_in_slots()
         self._task = asyncio.create_task(pull, name=f"{self.durable}-consumer")
 
     async def stop(self) -> None:
-        """Stop pulling and abandon the messages in flight (unacknowledged, so JetStream delivers them again)."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-        for task in list(self._running):
-            task.cancel()
-        await asyncio.gather(*self._running, return_exceptions=True)
+        """Stop pulling and abandon the messages in flight (unacknowledged, so JetStream delivers them again).
+
+        The cancel alone may be lost: nats-py waits for a fetched message with `asyncio.wait_for`,
+        which on Python 3.11 returns a message that arrives as it is cancelled instead of raising.
+        The pull loop therefore also ends at its next turn once `_stopping` is set, leaving what
+        it fetched meanwhile unacknowledged.
+        """
+        self._stopping = True
+        await cancel_and_wait(self._task)
+        self._task = None
+        await asyncio.gather(*(cancel_and_wait(task) for task in list(self._running)))
         if self._subscription is not None:
             # Unsubscribing keeps the durable consumer (and its position) on the server.
             with contextlib.suppress(nats.errors.Error):
@@ -142,12 +147,14 @@ class WorkQueueConsumer(Generic[M]):
             self._subscription = None
 
     async def _pull_in_order(self) -> None:
-        while True:
+        while not self._stopping:
             for message in await self._fetch(self.batch):
+                if self._stopping:
+                    break
                 await self._handle_logged(message)
 
     async def _pull_in_slots(self) -> None:
-        while True:
+        while not self._stopping:
             # Fetch as many messages as there are free slots: none waits in this process for a slot.
             await self._slots.acquire()
             free = 1
@@ -155,6 +162,8 @@ class WorkQueueConsumer(Generic[M]):
                 await self._slots.acquire()
                 free += 1
             messages = await self._fetch(free)
+            if self._stopping:
+                messages = []
             for _ in range(free - len(messages)):
                 self._slots.release()
             for message in messages:
@@ -163,15 +172,21 @@ class WorkQueueConsumer(Generic[M]):
                 task.add_done_callback(self._running.discard)
 
     async def _fetch(self, count: int) -> list[Msg]:
+        """Up to `count` messages, or none; never raises (but on cancel): a pull loop that died would stop
+        this replica's share of the work without a word, while its process still looks healthy."""
         assert self._subscription is not None
         try:
             return await self._subscription.fetch(count, timeout=_FETCH_WAIT_SECONDS)
-        except nats.errors.TimeoutError:
+        except TimeoutError:
+            # Nothing came in time. nats-py raises its own `TimeoutError`, or asyncio's plain one when
+            # the wait ran out before its second pull request (seen on a busy machine).
             return []
         except nats.errors.Error as error:
             log.warning("fetching %ss from %s failed: %s", self.what, self.stream, error)
-            await asyncio.sleep(_FETCH_FAILED_PAUSE_SECONDS)
-            return []
+        except Exception:
+            log.exception("fetching %ss from %s failed unexpectedly", self.what, self.stream)
+        await asyncio.sleep(_FETCH_FAILED_PAUSE_SECONDS)
+        return []
 
     async def _handle_in_slot(self, message: Msg) -> None:
         try:

@@ -58,5 +58,6 @@ def unavailable_on_nats_errors(doing: str) -> Iterator[None]:
     """Turn a NATS failure (disconnected, timed out, no JetStream) into the bus's `Unavailable`."""
     try:
         yield
-    except nats.errors.Error as error:
+    except (nats.errors.Error, TimeoutError) as error:
+        # nats-py lets asyncio's own TimeoutError out of some waits (a KV watch, a fetch).
         raise Unavailable(f"NATS failed while {doing}: {error!r}") from error

@@ -32,6 +32,7 @@ from nats.js.kv import KeyValue
 from pydantic import ValidationError, model_validator
 
 from makefx_bus import Bus, streams
+from makefx_bus.tasks import cancel_and_wait
 from makefx_contracts import Model, subjects
 from makefx_contracts.errors import FxError, Unavailable
 from makefx_router._kv import is_present, read, replayed_entries, unavailable_on_nats_errors
@@ -134,11 +135,8 @@ class ReplicaHeartbeat:
 
         `deregister=False` leaves the entry to expire, as a crash would.
         """
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
         if deregister and self._kv is not None:
             self._live_until = -math.inf
             await self._deregister(self._kv)
@@ -247,10 +245,7 @@ class ReplicaDirectory:
 
     async def stop(self) -> None:
         for task in (self._sweeper, self._refreshing):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            await cancel_and_wait(task)
         self._sweeper = self._refreshing = None
         await self._stop_following()
 
@@ -339,10 +334,7 @@ class ReplicaDirectory:
     async def _stop_following(self) -> None:
         follower, watcher = self._follower, self._watcher
         self._follower = self._watcher = None
-        if follower is not None:
-            follower.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await follower
+        await cancel_and_wait(follower)
         if watcher is not None:
             with contextlib.suppress(nats.errors.Error):
                 await watcher.stop()
@@ -391,6 +383,10 @@ class ReplicaDirectory:
             except Unavailable as error:
                 log.warning("replica directory: %s", error.message)
                 # While NATS is failing every replica looks silent: ask at the regular pace, not faster.
+                delay = self.ttl / _SWEEPS_PER_TTL
+            except Exception:
+                # The sweep must outlive any one failure: without it a dead replica keeps its spaces.
+                log.exception("replica directory: the sweep failed")
                 delay = self.ttl / _SWEEPS_PER_TTL
 
     def _next_sweep_in(self) -> float:

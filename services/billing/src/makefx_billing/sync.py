@@ -12,7 +12,6 @@ waiting it out.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from typing import Protocol
 from makefx_billing import domain
 from makefx_billing.service import Clock, utc_now
 from makefx_billing.store import LedgerStore
+from makefx_bus.tasks import cancel_and_wait
 from makefx_contracts.errors import Unavailable
 from makefx_contracts.usage import UsageRecorded
 
@@ -106,6 +106,11 @@ class PolarSync:
                     self.failures, self.retry_initial, self.retry_max, getattr(error, "retry_after", None)
                 )
                 log.warning("usage sync to Polar failed (%s); retrying in %.1fs", error, delay)
+            except Exception:
+                # A bug or a ledger failure: the loop must outlive it, or usage would stop reaching Polar.
+                self.failures += 1
+                delay = domain.retry_delay(self.failures, self.retry_initial, self.retry_max, None)
+                log.exception("usage sync to Polar failed unexpectedly; retrying in %.1fs", delay)
             else:
                 if report.sent:
                     log.info("synced %d usage events to Polar", report.sent)
@@ -117,9 +122,6 @@ class PolarSync:
         self._task = asyncio.create_task(self.run(), name="polar-sync")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
         await self.sink.close()

@@ -27,6 +27,7 @@ import nats.errors
 from pydantic import TypeAdapter
 
 from makefx_bus import Bus, Delivery, Redeliver, WorkQueueConsumer
+from makefx_bus.tasks import cancel_and_wait
 from makefx_contracts import FxError
 from makefx_contracts.errors import InvalidState, NotFound, QuotaExceeded, ValidationFailed
 from makefx_contracts.generation import GenerationJob, JobProgress, find_model
@@ -94,10 +95,7 @@ async def _unless(ended: asyncio.Event, work: Awaitable[T]) -> T | Any:
         await asyncio.wait((task, waiter), return_when=asyncio.FIRST_COMPLETED)
     finally:
         waiter.cancel()
-        if not task.done():
-            task.cancel()
-            with contextlib.suppress(BaseException):
-                await task
+        await cancel_and_wait(task)
     return _ENDED if task.cancelled() else task.result()
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -11,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from fastapi import FastAPI
 
 from makefx_bus import Bus
+from makefx_bus.tasks import cancel_and_wait
 from makefx_router import LeaseTable, ReplicaDirectory, ReplicaHeartbeat
 from makefx_runtime import Service, build_app
 from makefx_space_state import uploads
@@ -115,10 +115,7 @@ class _Every:
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(task)
 
     async def _run(self) -> None:
         while True:

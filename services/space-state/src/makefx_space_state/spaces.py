@@ -10,6 +10,7 @@ import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
+from makefx_bus.tasks import cancel_and_wait
 from makefx_space_state.domain import require_space_id
 from makefx_space_state.errors import SpaceClosing
 from makefx_space_state.ports import Ownership, SoleOwner, SpaceStore
@@ -187,10 +188,7 @@ class OpenSpaces:
 
     async def stop_idle_closer(self) -> None:
         task, self._idle_task = self._idle_task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(task)
 
     async def _close_idle_forever(self) -> None:
         interval = max(1.0, min(30.0, self.idle_close_seconds / 4))

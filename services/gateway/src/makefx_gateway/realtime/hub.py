@@ -24,6 +24,7 @@ from pydantic import TypeAdapter
 
 from makefx_bus import MSG_ID_HEADER, Bus
 from makefx_bus.codec import decode
+from makefx_bus.tasks import cancel_and_wait
 from makefx_contracts.identity import MembershipChanged
 from makefx_contracts.presence import PresenceBeacon
 from makefx_contracts.socket import MemberRole, PresenceChanged
@@ -77,10 +78,7 @@ class SpaceHub:
         self._beacons = asyncio.create_task(self._beacon_loop())
 
     async def stop(self) -> None:
-        if self._beacons is not None:
-            self._beacons.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._beacons
+        await cancel_and_wait(self._beacons)
         for room in list(self.rooms.values()):
             for connection in list(room.connections):
                 connection.close(CLOSE_SERVER_SHUTDOWN, "the gateway is restarting; reconnect")
