@@ -84,7 +84,7 @@ JOB = GenerationJob(
 )
 
 
-def updated(variant_id: str, status: str, workflow_id: str) -> dict:
+def updated(variant_id: str, status: str, workflow_id: str | None) -> dict:
     return {"type": "variant:updated", "variant": {"id": variant_id, "status": status, "workflow_id": workflow_id}}
 
 
@@ -95,6 +95,9 @@ def updated(variant_id: str, status: str, workflow_id: str) -> dict:
         (updated("var_1", "pending", "var_1:3"), True),
         (updated("var_1", "processing", "var_1:2"), False),
         (updated("var_1", "uploading", "var_1:2"), False),
+        (updated("var_1", "failed", "var_1:1"), False),
+        (updated("var_1", "processing", "var_1:1"), False),
+        (updated("var_1", "pending", None), True),
         (updated("var_2", "failed", "var_2:1"), False),
         ({"type": "variant:deleted", "variantId": "var_1"}, True),
         ({"type": "variant:deleted", "variantId": "var_2"}, False),
@@ -103,5 +106,5 @@ def updated(variant_id: str, status: str, workflow_id: str) -> dict:
         ({"type": "lineage:created", "lineage": {}}, False),
     ],
 )
-def test_an_attempt_ends_when_its_variant_fails_moves_to_another_attempt_or_is_deleted(event, ending):
+def test_an_attempt_ends_when_it_fails_its_variant_moves_to_a_later_attempt_or_is_deleted(event, ending):
     assert ends(event, JOB) is ending

@@ -3,7 +3,7 @@
 Each space with a running job here has one core subscription on its events
 (`fx.space.<spaceId>.events`, what the owner publishes to `SPACE_EVENTS`), shared by the
 jobs of that space and dropped when its last job ends. An attempt ends when its variant
-is updated to `failed` (cancel) or to another attempt, or when the variant or its asset is
+is updated to `failed` (cancel) by this attempt or moves to a later attempt, or when the variant or its asset is
 deleted. A lost event costs only time: the owner refuses the attempt's next report anyway.
 """
 
@@ -21,7 +21,7 @@ import nats.errors
 from nats.aio.msg import Msg
 
 from makefx_bus import Bus
-from makefx_contracts.generation import GenerationJob
+from makefx_contracts.generation import GenerationJob, parse_job_id
 from makefx_contracts.rows import VariantStatus
 from makefx_contracts.subjects import SPACE_EVENTS
 
@@ -47,7 +47,12 @@ def ends(event: dict[str, Any], job: GenerationJob) -> bool:
             variant = event.get("variant") or {}
             if variant.get("id") != job.variant_id:
                 return False
-            return variant.get("status") == VariantStatus.FAILED.value or variant.get("workflow_id") != job.id
+            # A late event of an earlier attempt (its `failed`, say) says nothing about this one.
+            of = parse_job_id(variant.get("workflow_id"))
+            attempt = of[1] if of is not None else None
+            if attempt is None or attempt > job.attempt:
+                return True
+            return attempt == job.attempt and variant.get("status") == VariantStatus.FAILED.value
         case "variant:deleted":
             return event.get("variantId") == job.variant_id
         case "asset:deleted":
