@@ -8,6 +8,7 @@ example `npm --prefix frontend run dev` in front of `makefx dev`) instead of sta
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import json
 import os
@@ -39,6 +40,7 @@ from playwright.sync_api import (
 )
 
 from makefx_cli.nats_server import free_port
+from makefx_testing.failure_output import shown_on_failure
 
 ROOT = Path(__file__).resolve().parents[2]
 DIST = ROOT / "frontend" / "dist"
@@ -90,6 +92,7 @@ class Product:
         )
         self.lines: queue.Queue[str | None] = queue.Queue()
         self.seen: list[str] = []
+        self.tail: collections.deque[str] = collections.deque(maxlen=300)
         threading.Thread(target=self._read, daemon=True).start()
 
     @property
@@ -100,7 +103,12 @@ class Product:
         assert self.process.stdout is not None
         for line in self.process.stdout:
             self.lines.put(line.rstrip("\n"))
+            self.tail.append(line)
         self.lines.put(None)
+
+    def output(self) -> str:
+        """The last lines the product wrote (every service's log)."""
+        return "".join(list(self.tail))
 
     def wait_until_running(self, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
@@ -145,7 +153,8 @@ def running_product(data_dir: Path, env: dict[str, str] | None = None) -> Iterat
         product.wait_until_running()
         if not serves_the_app(product.url):
             pytest.fail("the gateway does not serve frontend/dist at / with an index.html fallback")
-        yield product.url
+        with shown_on_failure(f"makefx dev at {product.url}", product.output):
+            yield product.url
     finally:
         product.stop()
 

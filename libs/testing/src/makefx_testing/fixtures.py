@@ -1,4 +1,5 @@
-"""Fixtures: a real nats-server from the virtualenv and a real PostgreSQL, started by the tests.
+"""Fixtures: a real nats-server from the virtualenv and a real PostgreSQL, started by the tests; and, under a
+failing test, the output of the processes it started (`failure_output`).
 
 Registered as a pytest plugin (entry point `makefx`), so every test folder gets them
 without copying a conftest.
@@ -14,6 +15,16 @@ from pathlib import Path
 import pytest
 
 from makefx_cli.nats_server import NatsServer
+from makefx_testing import failure_output
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[pytest.TestReport]:
+    report: pytest.TestReport = yield
+    if report.failed and report.when == "call":
+        for title, text in failure_output.sections():
+            report.sections.append((f"output of {title}", text))
+    return report
 
 
 @pytest.fixture(scope="session")

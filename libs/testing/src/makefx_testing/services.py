@@ -2,7 +2,7 @@
 
 As in production, each service reads its settings from `MAKEFX_*` variables; a test may stop
 one, kill it (SIGKILL) and start it again. A service's output is appended to a file in the
-test's folder and shown when it does not come up.
+test's folder and shown when it does not come up, or when the test fails while it runs.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 
 from makefx_cli.nats_server import NatsServer, free_port
+from makefx_testing.failure_output import Registration
 
 TEST_SETTINGS = {
     "MAKEFX_HTTP_HOST": "127.0.0.1",
@@ -102,7 +103,9 @@ class ServiceProcess:
         raise AssertionError(f"{self.name} did not become ready; its output:\n{self.output()}")
 
     def output(self) -> str:
-        """The end of what the service wrote."""
+        """The end of what the service wrote (nothing before it started)."""
+        if not self.log.exists():
+            return ""
         return self.log.read_text(errors="replace")[-_OUTPUT_SHOWN:]
 
 
@@ -113,6 +116,7 @@ class Services:
         self.root = root
         self.nats = NatsServer(root / "nats")
         self.processes: dict[str, ServiceProcess] = {}
+        self._shown: list[Registration] = []
 
     def add(self, name: str, **settings: str) -> ServiceProcess:
         """A service on a free port, on this nats-server and data folder (not started); a second one of a name
@@ -131,6 +135,7 @@ class Services:
         )
         process = ServiceProcess(name, port, env, self.root / f"{key}.log")
         self.processes[key] = process
+        self._shown.append(Registration(key, process.output))
         return process
 
     def start_nats(self) -> None:
@@ -149,3 +154,5 @@ class Services:
         for process in reversed(list(self.processes.values())):
             process.stop()
         self.nats.stop()
+        for shown in self._shown:
+            shown.close()
