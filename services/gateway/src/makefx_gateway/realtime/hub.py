@@ -223,10 +223,14 @@ class SpaceHub:
         period = self.board.ttl_ms / 3000
         while True:
             await asyncio.sleep(period)
-            for space_id in list(self.rooms):
-                await self._announce(space_id, self._local(space_id))
-            for space_id in self.board.expire():
-                self._broadcast_presence(space_id)
+            try:
+                for space_id in list(self.rooms):
+                    await self._announce(space_id, self._local(space_id))
+                for space_id in self.board.expire():
+                    self._broadcast_presence(space_id)
+            except Exception:
+                # Presence must outlive any one failure, or every space's "who is here" freezes.
+                log.exception("presence beacons failed; trying again next period")
 
 
 def apply_membership(room: Room, change: MembershipChanged) -> None:
