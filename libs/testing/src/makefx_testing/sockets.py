@@ -55,8 +55,9 @@ class SocketPeer:
             self.closed.set()
             self._arrived.set()
 
-    async def send(self, message: Frame) -> None:
-        await self.ws.send(json.dumps(message))
+    async def send(self, message: Frame | str) -> None:
+        """A frame as JSON, or a text sent as it is (a malformed message, say)."""
+        await self.ws.send(message if isinstance(message, str) else json.dumps(message))
 
     async def wait_for(self, predicate: Callable[[Frame], bool], *, timeout: float = 30, start: int = 0) -> Frame:
         """The first frame from index `start` on (received or yet to come) that matches."""
@@ -77,7 +78,7 @@ class SocketPeer:
 
     async def _next_frame(self) -> None:
         if self.closed.is_set():
-            raise AssertionError("the socket closed before the frame arrived")
+            raise AssertionError(f"the socket closed ({self.ws.close_code}) before the frame arrived")
         self._arrived.clear()
         await self._arrived.wait()
 

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,7 @@ from makefx_space_state.app import bootstrap as bootstrap_space_state
 from makefx_space_state.service import SpaceService
 from makefx_space_state.settings import SpaceStateSettings
 from makefx_testing.app_server import AppServer
+from makefx_testing.sockets import SocketPeer
 
 # Frames that are not space events: everything else a socket receives carries the space `seq`.
 NOT_EVENTS = frozenset(
@@ -128,50 +128,17 @@ def ws_url(http_url: str, space_id: str, **query: str) -> str:
     return url
 
 
-@dataclass
-class Peer:
-    """A real WebSocket client of a space: every frame it receives is kept, in order, as JSON."""
+class Peer(SocketPeer):
+    """A real WebSocket client of a space, with the protocol's requests in the words of the gateway tests."""
 
-    ws: ClientConnection
-    frames: list[dict[str, Any]] = field(default_factory=list)
-    closed: asyncio.Event = field(default_factory=asyncio.Event)
-    _arrived: asyncio.Event = field(default_factory=asyncio.Event)
-    _reader: asyncio.Task[None] | None = None
-    _cursor: int = 0
-
-    def start(self) -> Peer:
-        self._reader = asyncio.create_task(self._read())
-        return self
-
-    async def _read(self) -> None:
-        try:
-            async for message in self.ws:
-                self.frames.append(json.loads(message))
-                self._arrived.set()
-        except websockets.ConnectionClosed:
-            pass
-        finally:
-            self.closed.set()
-            self._arrived.set()
-
-    async def send(self, message: dict[str, Any] | str) -> None:
-        await self.ws.send(message if isinstance(message, str) else json.dumps(message))
+    def __init__(self, ws: ClientConnection) -> None:
+        super().__init__(ws)
+        self._cursor = 0
 
     async def wait_for(
         self, predicate: Callable[[dict[str, Any]], bool], *, timeout: float = 10, start: int = 0
     ) -> dict[str, Any]:
-        """The first frame from index `start` on (received or yet to come) that matches."""
-        index = start
-        async with asyncio.timeout(timeout):
-            while True:
-                while index < len(self.frames):
-                    if predicate(self.frames[index]):
-                        return self.frames[index]
-                    index += 1
-                if self.closed.is_set():
-                    raise AssertionError(f"the socket closed ({self.ws.close_code}) before the frame arrived")
-                self._arrived.clear()
-                await self._arrived.wait()
+        return await super().wait_for(predicate, timeout=timeout, start=start)
 
     async def next(self, *, timeout: float = 10, presence: bool = False) -> dict[str, Any]:
         """The next frame not yet taken with `next` (presence frames skipped unless asked for)."""
@@ -182,10 +149,7 @@ class Peer:
                     self._cursor += 1
                     if presence or frame["type"] != "presence:update":
                         return frame
-                if self.closed.is_set():
-                    raise AssertionError(f"the socket closed ({self.ws.close_code}) with no further frame")
-                self._arrived.clear()
-                await self._arrived.wait()
+                await self._next_frame()
 
     def skip_received(self) -> None:
         """Make `next` start after everything received so far."""
@@ -193,12 +157,7 @@ class Peer:
 
     async def call(self, type_: str, *, answers: tuple[str, ...] = ("ack", "error"), **fields: Any) -> dict[str, Any]:
         """Send a message with a fresh requestId; the reply of a type in `answers` echoing it (raises on timeout)."""
-        request_id = f"req-{uuid.uuid4().hex[:12]}"
-        start = len(self.frames)
-        await self.send({"type": type_, "requestId": request_id, **fields})
-        return await self.wait_for(
-            lambda frame: frame["type"] in answers and frame.get("requestId") == request_id, start=start
-        )
+        return await self.request(type_, answers, **fields)
 
     async def mutate(self, type_: str, **fields: Any) -> dict[str, Any]:
         """A mutation that must succeed: its ack."""
@@ -226,11 +185,6 @@ class Peer:
             if frame["type"] in ("presence:update", "sync:state"):
                 return frame["presence"]
         return None
-
-    async def close(self) -> None:
-        await self.ws.close()
-        if self._reader is not None:
-            await self._reader
 
 
 Connect = Callable[..., Awaitable[Peer]]
