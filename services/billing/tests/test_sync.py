@@ -312,3 +312,13 @@ async def test_without_a_polar_token_usage_stays_in_the_ledger_and_billing_is_re
     assert ready.status_code == 200, ready.text
     assert fake_polar.requests == 0
     assert billing.app.state.service.extra["sync"] is None
+
+
+async def test_billing_is_not_ready_once_its_usage_consumer_stopped(start_billing, make_settings) -> None:
+    billing = await start_billing(make_settings())
+    async with httpx.AsyncClient(base_url=billing.url) as client:
+        assert (await client.get("/readyz")).status_code == 200
+        await billing.app.state.service.extra["consumer"].stop()
+        ready = await client.get("/readyz")
+    assert ready.status_code == 503, ready.text
+    assert "the usage consumer is not consuming USAGE" in ready.json()["problems"]

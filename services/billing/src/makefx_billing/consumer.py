@@ -60,6 +60,14 @@ class UsageConsumer:
     async def stop(self) -> None:
         await self._consumer.stop()
 
+    @property
+    def is_consuming(self) -> bool:
+        return self._consumer.is_consuming
+
+    async def problem(self) -> str | None:
+        """Why billing is not ready, as far as the ledger's intake goes (None when it consumes `USAGE`)."""
+        return None if self.is_consuming else "the usage consumer is not consuming USAGE"
+
     async def on_usage(self, usage: UsageRecorded, delivery: Delivery) -> None:
         try:
             await self.ledger.record(usage)

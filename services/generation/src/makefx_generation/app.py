@@ -48,6 +48,10 @@ def bootstrap(settings: GenerationSettings, *, providers: Providers | None = Non
         await directory.stop()
         await http.aclose()
 
+    async def consuming() -> str | None:
+        # A worker that stopped pulling must leave the load balancer's and the orchestrator's rotation.
+        return None if worker.is_consuming else "the job worker is not consuming GEN_JOBS"
+
     return build_app(
         Service(
             settings=settings,
@@ -55,6 +59,7 @@ def bootstrap(settings: GenerationSettings, *, providers: Providers | None = Non
             title="Make Effects generation",
             on_start=[start],
             on_stop=[stop],
+            checks=[consuming],
             extra={"worker": worker},
         )
     )

@@ -170,6 +170,10 @@ class JobWorker:
         # Jobs in flight are left unacknowledged: JetStream redelivers them to another worker.
         await self._consumer.stop()
 
+    @property
+    def is_consuming(self) -> bool:
+        return self._consumer.is_consuming
+
     async def on_job(self, job: GenerationJob, delivery: Delivery) -> None:
         await self.run(job, last_delivery=delivery.is_last)
 

@@ -1,0 +1,22 @@
+"""A worker that stopped pulling jobs says so on `/readyz`, so it leaves the rotation and is restarted."""
+
+from __future__ import annotations
+
+import httpx
+
+from makefx_generation.app import bootstrap
+from makefx_generation.settings import GenerationSettings
+from makefx_testing.app_server import AppServer
+from makefx_testing.services import TEST_SETTINGS
+
+
+async def test_a_worker_is_ready_while_it_consumes_and_not_once_it_stopped(nats_server, tmp_path, monkeypatch):
+    for name, value in TEST_SETTINGS.items():
+        monkeypatch.setenv(name, value)
+    app = bootstrap(GenerationSettings(nats_url=nats_server.url, data_dir=tmp_path))
+    async with AppServer(app, lifespan="on") as server, httpx.AsyncClient(base_url=server.url) as client:
+        assert (await client.get("/readyz")).status_code == 200
+        await app.state.service.extra["worker"].stop()
+        ready = await client.get("/readyz")
+    assert ready.status_code == 503, ready.text
+    assert "the job worker is not consuming GEN_JOBS" in ready.json()["problems"]
