@@ -314,11 +314,12 @@ async def test_without_a_polar_token_usage_stays_in_the_ledger_and_billing_is_re
     assert billing.app.state.service.extra["sync"] is None
 
 
-async def test_billing_is_not_ready_once_its_usage_consumer_stopped(start_billing, make_settings) -> None:
+async def test_billing_fails_its_liveness_probe_once_its_usage_consumer_stopped(start_billing, make_settings) -> None:
     billing = await start_billing(make_settings())
     async with httpx.AsyncClient(base_url=billing.url) as client:
-        assert (await client.get("/readyz")).status_code == 200
+        assert (await client.get("/healthz")).status_code == 200
         await billing.app.state.service.extra["consumer"].stop()
-        ready = await client.get("/readyz")
-    assert ready.status_code == 503, ready.text
-    assert "the usage consumer is not consuming USAGE" in ready.json()["problems"]
+        alive, ready = await client.get("/healthz"), await client.get("/readyz")
+    for answer in (alive, ready):
+        assert answer.status_code == 503, answer.text
+        assert "the usage consumer is not consuming USAGE" in answer.json()["problems"]

@@ -42,6 +42,9 @@ class Service:
     on_start: Sequence[Hook] = ()
     on_stop: Sequence[Hook] = ()
     checks: Sequence[ReadinessCheck] = ()
+    liveness: Sequence[ReadinessCheck] = ()
+    """Checks only a restart cures (a work loop that ended): they fail `/healthz`, the liveness probe, and
+    `/readyz` too."""
     openapi_url: str | None = None
     extra: dict[str, object] = field(default_factory=dict)
 
@@ -84,8 +87,13 @@ def _health_router(service: Service) -> APIRouter:
     bus = service.bus
 
     @router.get("/healthz")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok", "service": service.settings.service_name}
+    async def healthz() -> JSONResponse:
+        problems = [problem for check in service.liveness if (problem := await check())]
+        name = service.settings.service_name
+        body: dict[str, object] = {"status": "failing" if problems else "ok", "service": name}
+        if problems:
+            body["problems"] = problems
+        return JSONResponse(body, status_code=503 if problems else 200)
 
     @router.get("/readyz")
     async def readyz() -> JSONResponse:
@@ -96,7 +104,7 @@ def _health_router(service: Service) -> APIRouter:
             missing = await bus.missing_resources()
             if missing:
                 problems.append(f"missing streams or buckets: {', '.join(missing)}")
-            for check in service.checks:
+            for check in [*service.checks, *service.liveness]:
                 problem = await check()
                 if problem:
                     problems.append(problem)

@@ -63,7 +63,8 @@ def bootstrap(settings: BillingSettings) -> FastAPI:
             title="Make Effects billing",
             on_start=on_start,
             on_stop=on_stop,
-            checks=[store.problem, consumer.problem],
+            checks=[store.problem],
+            liveness=[consumer.problem],
             extra={"ledger": ledger, "store": store, "sync": sync, "consumer": consumer},
         )
     )

@@ -42,7 +42,7 @@ def bootstrap(settings: ChatSettings, *, assistant: Assistant | None = None) -> 
             title="Make Effects chat",
             on_start=[start],
             on_stop=[stop],
-            checks=[consuming],
+            liveness=[consuming],
             extra={"worker": worker},
         )
     )

@@ -49,7 +49,7 @@ def bootstrap(settings: GenerationSettings, *, providers: Providers | None = Non
         await http.aclose()
 
     async def consuming() -> str | None:
-        # A worker that stopped pulling must leave the load balancer's and the orchestrator's rotation.
+        # A worker that stopped pulling takes no job again until it is restarted.
         return None if worker.is_consuming else "the job worker is not consuming GEN_JOBS"
 
     return build_app(
@@ -59,7 +59,7 @@ def bootstrap(settings: GenerationSettings, *, providers: Providers | None = Non
             title="Make Effects generation",
             on_start=[start],
             on_stop=[stop],
-            checks=[consuming],
+            liveness=[consuming],
             extra={"worker": worker},
         )
     )
