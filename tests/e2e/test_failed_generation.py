@@ -8,13 +8,13 @@ for safety, every later one is a PNG.
 from __future__ import annotations
 
 import base64
-import io
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
+from makefx_testing.media_files import png_bytes
 from tests.e2e.conftest import (
     FakeProvider,
     Person,
@@ -31,14 +31,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 People = Callable[[str], Person]
 BLOCKED = "The prompt was blocked for safety."
-
-
-def png_bytes() -> bytes:
-    from PIL import Image
-
-    out = io.BytesIO()
-    Image.new("RGB", (64, 48), (10, 200, 30)).save(out, format="PNG")
-    return out.getvalue()
 
 
 class FakeGemini(FakeProvider):

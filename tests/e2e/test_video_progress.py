@@ -9,7 +9,6 @@ the progress bar in both browsers, then finishes it with a real MP4.
 from __future__ import annotations
 
 import base64
-import io
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,6 +17,7 @@ import httpx
 import pytest
 from playwright.sync_api import Locator, expect
 
+from makefx_testing.media_files import mp4_bytes
 from tests.e2e.conftest import (
     FakeProvider,
     Person,
@@ -37,25 +37,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 People = Callable[[str], Person]
 OPERATION = "projects/p/locations/us-central1/publishers/google/models/veo-3.1-fast-generate-001/operations/op1"
 PERCENT = 30
-
-
-def mp4_bytes(seconds: float = 1.0, size: tuple[int, int] = (160, 96), fps: int = 12) -> bytes:
-    import av
-    from PIL import Image
-
-    out = io.BytesIO()
-    with av.open(out, mode="w", format="mp4") as container:
-        stream = container.add_stream("libx264", rate=fps)
-        stream.width, stream.height = size
-        stream.pix_fmt = "yuv420p"
-        for index in range(int(seconds * fps)):
-            frame = av.VideoFrame.from_image(Image.new("RGB", size, (20, 60, index * 20 % 256)))
-            frame.pts = index
-            for packet in stream.encode(frame):
-                container.mux(packet)
-        for packet in stream.encode(None):
-            container.mux(packet)
-    return out.getvalue()
 
 
 class FakeVertex(FakeProvider):

@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request, Response
 
 from makefx_testing.fakes import ScriptedFake
 from makefx_testing.fakes import serving as serving  # re-exported: the tests serve their fakes with it
+from makefx_testing.media_files import png_bytes as png_bytes  # re-exported: the tests' provider replies carry it
 
 
 @dataclass
@@ -66,16 +67,6 @@ class FakeServer(ScriptedFake[Reply, Recorded]):
             return Response(content, status_code=reply.status, media_type=reply.content_type)
 
         return app
-
-
-def png_bytes(width: int = 64, height: int = 48) -> bytes:
-    import io
-
-    from PIL import Image
-
-    out = io.BytesIO()
-    Image.new("RGB", (width, height), (10, 200, 30)).save(out, format="PNG")
-    return out.getvalue()
 
 
 def gemini_image(data: bytes, mime_type: str = "image/png") -> Reply:

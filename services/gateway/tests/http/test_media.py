@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import av
 import httpx
 import pytest
 from PIL import Image
@@ -34,6 +33,7 @@ from makefx_space_state.service import SpaceService
 from makefx_space_state.settings import SpaceStateSettings
 from makefx_storage.fs import FsStore
 from makefx_testing.app_server import AppServer
+from makefx_testing.media_files import mp4_bytes
 
 SIGNING_SECRET = "gateway-media-test-signing-secret-long-enough"
 MAX_IMAGE_BYTES = 2 * 1024 * 1024
@@ -45,21 +45,8 @@ def png(size: tuple[int, int] = (320, 200)) -> bytes:
     return buffer.getvalue()
 
 
-def mp4(seconds: float = 1.6, size: tuple[int, int] = (160, 120), fps: int = 25) -> bytes:
-    buffer = io.BytesIO()
-    with av.open(buffer, mode="w", format="mp4") as out:
-        video = out.add_stream("libx264", rate=fps)
-        video.width, video.height = size
-        video.pix_fmt = "yuv420p"
-        for index in range(int(seconds * fps)):
-            image = Image.new("RGB", size, (index * 6 % 256, 80, 160))
-            frame = av.VideoFrame.from_image(image)
-            frame.pts = index
-            for packet in video.encode(frame):
-                out.mux(packet)
-        for packet in video.encode(None):
-            out.mux(packet)
-    return buffer.getvalue()
+def mp4(seconds: float = 1.6) -> bytes:
+    return mp4_bytes(seconds, size=(160, 120), fps=25)
 
 
 def noisy_png(size: tuple[int, int] = (256, 256)) -> bytes:
