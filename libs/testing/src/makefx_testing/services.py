@@ -96,8 +96,13 @@ class ServiceProcess:
         deadline = time.monotonic() + timeout
         async with httpx.AsyncClient(timeout=2) as client:
             while time.monotonic() < deadline and self.is_running:
-                with contextlib.suppress(httpx.HTTPError):
-                    if (await client.get(f"{self.url}/readyz")).status_code == 200:
+                with contextlib.suppress(httpx.HTTPError, ValueError):
+                    answer = await client.get(f"{self.url}/readyz")
+                    if answer.status_code == 200:
+                        # Another process may hold the port picked for this one (it was free when picked).
+                        serving = answer.json().get("service")
+                        if serving != self.name:
+                            raise AssertionError(f"port {self.port} of {self.name} is answered by {serving!r}")
                         return
                 await asyncio.sleep(0.1)
         raise AssertionError(f"{self.name} did not become ready; its output:\n{self.output()}")
@@ -122,6 +127,8 @@ class Services:
         """A service on a free port, on this nats-server and data folder (not started); a second one of a name
         is keyed and logged as `<name>-2`, …"""
         port = free_port()
+        while port in {process.port for process in self.processes.values()}:
+            port = free_port()  # a port handed back by the system twice must not serve two services
         key = name
         copies = 1
         while key in self.processes:
