@@ -223,7 +223,7 @@ async def test_stop_answers_requests_already_in_flight(nats_server, client_bus):
     bus.responder(on_hold)
     await bus.start()
     pending = asyncio.create_task(client_bus.request(Hold(text="in flight")))
-    await asyncio.wait_for(started.wait(), 5)
+    await asyncio.wait_for(started.wait(), 30)
     stopping = asyncio.create_task(bus.stop())
     release.set()
     assert (await pending).text == "in flight"

@@ -53,7 +53,7 @@ class ReplicaProcess:
 async def test_commands_reach_the_ring_owner_of_their_space(cluster) -> None:
     a, b = await ReplicaProcess("state-a").start(cluster), await ReplicaProcess("state-b").start(cluster)
     directory = await cluster.directory()
-    await directory.wait_until(lambda ring: set(ring) == {"state-a", "state-b"}, timeout=5)
+    await directory.wait_until(lambda ring: set(ring) == {"state-a", "state-b"}, timeout=30)
     router = SpaceRouter(await cluster.bus("gateway"), directory)
 
     for n in range(20):
@@ -68,7 +68,7 @@ async def test_a_router_told_moved_reaches_the_lease_holder_transparently(cluste
     space = cluster.space_owned_by("state-a", ["state-a", "state-b"])
     await b.replica.leases.acquire(space)  # b holds it although the ring now says a
     directory = await cluster.directory()
-    await directory.wait_until(lambda ring: set(ring) == {"state-a", "state-b"}, timeout=5)
+    await directory.wait_until(lambda ring: set(ring) == {"state-a", "state-b"}, timeout=30)
     router = SpaceRouter(await cluster.bus("gateway"), directory)
 
     reply = await router.request(space, Touch(space_id=space))
@@ -84,7 +84,7 @@ async def test_a_router_retries_past_a_dead_replica_until_the_ring_drops_it(clus
     ghost = await cluster.replica("state-a")  # heartbeats, but nothing answers its commands
     space = cluster.space_owned_by("state-a", ["state-a", "state-b"])
     directory = await cluster.directory()
-    await directory.wait_until(lambda ring: set(ring) == {"state-a", "state-b"}, timeout=5)
+    await directory.wait_until(lambda ring: set(ring) == {"state-a", "state-b"}, timeout=30)
     router = SpaceRouter(await cluster.bus("gateway"), directory)
 
     await ghost.heartbeat.stop(deregister=False)  # it died: its entry lingers until the TTL
@@ -97,7 +97,7 @@ async def test_a_router_retries_past_a_dead_replica_until_the_ring_drops_it(clus
 async def test_a_router_gives_up_with_unavailable_at_its_deadline(cluster) -> None:
     await cluster.replica("state-a")  # live, but nothing answers
     directory = await cluster.directory()
-    await directory.wait_until(lambda ring: "state-a" in ring, timeout=5)
+    await directory.wait_until(lambda ring: "state-a" in ring, timeout=30)
     router = SpaceRouter(await cluster.bus("gateway"), directory, deadline_seconds=0.5)
 
     started = time.monotonic()
@@ -122,7 +122,7 @@ async def test_a_router_waits_for_a_first_replica_to_come_up(cluster) -> None:
 async def test_errors_other_than_moved_and_unavailable_reach_the_caller_at_once(cluster) -> None:
     a = await ReplicaProcess("state-a").start(cluster)
     directory = await cluster.directory()
-    await directory.wait_until(lambda ring: "state-a" in ring, timeout=5)
+    await directory.wait_until(lambda ring: "state-a" in ring, timeout=30)
     router = SpaceRouter(await cluster.bus("gateway"), directory)
 
     with pytest.raises(NotFound):

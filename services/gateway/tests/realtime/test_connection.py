@@ -106,7 +106,7 @@ async def test_a_socket_that_stops_reading_is_given_up_and_got_a_gap_free_prefix
     for seq in range(5, 40):
         conn.deliver(seq, f"e{seq}")
 
-    await asyncio.wait_for(writer, 5)
+    await asyncio.wait_for(writer, 30)
     assert socket.sent == ["e1", "e2", "e3"]
     assert socket.closed is not None and socket.closed[0] == CLOSE_TOO_SLOW
     assert conn.closing is not None and conn.closing[0] == CLOSE_TOO_SLOW

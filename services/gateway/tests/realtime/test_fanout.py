@@ -133,7 +133,7 @@ async def test_job_progress_reaches_every_synced_socket_of_the_space(shared_spac
     try:
         await publisher.publish(progress.address(), progress.to_json())
         for peer in (owner, editor):
-            frame = await peer.wait_for(lambda frame: frame["type"] == "job:progress", timeout=5)
+            frame = await peer.wait_for(lambda frame: frame["type"] == "job:progress", timeout=30)
             assert (frame["jobId"], frame["status"], frame["progress"]) == ("var_1:1", "processing", 0.4)
     finally:
         await publisher.close()
@@ -149,13 +149,13 @@ async def test_chat_deltas_reach_every_socket_of_the_space_and_none_of_another(s
         ours = ChatDelta(message_id="msg_ours", index=0, text="Once upon")
         await publisher.publish(CHAT_DELTAS.fill(space_id=space.id), ours.to_json())
         for peer in (owner, viewer):
-            frame = await peer.wait_for(lambda frame: frame["type"] == "chat:delta", timeout=5)
+            frame = await peer.wait_for(lambda frame: frame["type"] == "chat:delta", timeout=30)
             assert frame == {"type": "chat:delta", "messageId": "msg_ours", "index": 0, "text": "Once upon"}
 
         # The room's relay has run for `ours`; anything it gave this socket is queued ahead of what follows.
         theirs = ChatDelta(message_id="msg_theirs", index=0, text="Elsewhere")
         await publisher.publish(CHAT_DELTAS.fill(space_id=other.id), theirs.to_json())
-        await elsewhere.wait_for(lambda frame: frame["type"] == "chat:delta", timeout=5)
+        await elsewhere.wait_for(lambda frame: frame["type"] == "chat:delta", timeout=30)
         assert [frame["messageId"] for frame in elsewhere.frames if frame["type"] == "chat:delta"] == ["msg_theirs"]
     finally:
         await publisher.close()
