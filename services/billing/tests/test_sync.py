@@ -318,8 +318,8 @@ async def test_billing_fails_its_liveness_probe_once_its_usage_consumer_stopped(
     billing = await start_billing(make_settings())
     async with httpx.AsyncClient(base_url=billing.url) as client:
         assert (await client.get("/healthz")).status_code == 200
-        await billing.app.state.service.extra["consumer"].stop()
+        await billing.app.state.service.extra["intake"].stop()
         alive, ready = await client.get("/healthz"), await client.get("/readyz")
     for answer in (alive, ready):
         assert answer.status_code == 503, answer.text
-        assert "the usage consumer is not consuming USAGE" in answer.json()["problems"]
+        assert "the usage event consumer is not consuming USAGE" in answer.json()["problems"]

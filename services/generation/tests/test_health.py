@@ -23,4 +23,4 @@ async def test_a_worker_is_alive_and_ready_while_it_consumes_and_neither_once_it
         alive, ready = await client.get("/healthz"), await client.get("/readyz")
     for answer in (alive, ready):
         assert answer.status_code == 503, answer.text
-        assert "the job worker is not consuming GEN_JOBS" in answer.json()["problems"]
+        assert "the generation job consumer is not consuming GEN_JOBS" in answer.json()["problems"]

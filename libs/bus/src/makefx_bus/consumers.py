@@ -110,6 +110,10 @@ class WorkQueueConsumer(Generic[M]):
     def is_consuming(self) -> bool:
         return self._task is not None and not self._task.done()
 
+    async def problem(self) -> str | None:
+        """A liveness check: why this consumer takes no message again until restarted, or None while it pulls."""
+        return None if self.is_consuming else f"the {self.what} consumer is not consuming {self.stream}"
+
     async def start(self) -> None:
         """Create the durable consumer if it is new (an existing one keeps its position), then start pulling."""
         config = ConsumerConfig(

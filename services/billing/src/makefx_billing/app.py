@@ -28,7 +28,7 @@ def bootstrap(settings: BillingSettings) -> FastAPI:
     bus.responder(responders.on_get_space_budget)
     bus.responder(responders.on_set_space_budget)
     bus.responder(responders.on_check_budget)
-    consumer = UsageConsumer(
+    intake = UsageConsumer(
         bus,
         ledger,
         durable=settings.usage_consumer_name,
@@ -36,8 +36,8 @@ def bootstrap(settings: BillingSettings) -> FastAPI:
         ack_wait_seconds=settings.usage_ack_wait_seconds,
         max_deliver=settings.usage_max_deliver,
     )
-    on_start = [store.migrate, consumer.start]
-    on_stop = [store.close, consumer.stop]
+    on_start = [store.migrate, intake.start]
+    on_stop = [store.close, intake.stop]
     sync: PolarSync | None = None
     if settings.polar_enabled:
         sync = PolarSync(
@@ -64,8 +64,8 @@ def bootstrap(settings: BillingSettings) -> FastAPI:
             on_start=on_start,
             on_stop=on_stop,
             checks=[store.problem],
-            liveness=[consumer.problem],
-            extra={"ledger": ledger, "store": store, "sync": sync, "consumer": consumer},
+            liveness=[intake.consumer.problem],
+            extra={"ledger": ledger, "store": store, "sync": sync, "intake": intake},
         )
     )
     return app

@@ -36,7 +36,7 @@ class UsageConsumer:
         max_deliver: int,
     ) -> None:
         self.ledger = ledger
-        self._consumer = WorkQueueConsumer(
+        self.consumer = WorkQueueConsumer(
             bus,
             self.on_usage,
             contract=_USAGE,
@@ -55,18 +55,10 @@ class UsageConsumer:
         )
 
     async def start(self) -> None:
-        await self._consumer.start()
+        await self.consumer.start()
 
     async def stop(self) -> None:
-        await self._consumer.stop()
-
-    @property
-    def is_consuming(self) -> bool:
-        return self._consumer.is_consuming
-
-    async def problem(self) -> str | None:
-        """Why billing is not ready, as far as the ledger's intake goes (None when it consumes `USAGE`)."""
-        return None if self.is_consuming else "the usage consumer is not consuming USAGE"
+        await self.consumer.stop()
 
     async def on_usage(self, usage: UsageRecorded, delivery: Delivery) -> None:
         try:

@@ -32,9 +32,6 @@ def bootstrap(settings: ChatSettings, *, assistant: Assistant | None = None) -> 
         if isinstance(worker.assistant, ClaudeAssistant):
             await worker.assistant.client.close()
 
-    async def consuming() -> str | None:
-        return None if worker.is_consuming else "the chat worker is not consuming CHAT"
-
     return build_app(
         Service(
             settings=settings,
@@ -42,7 +39,7 @@ def bootstrap(settings: ChatSettings, *, assistant: Assistant | None = None) -> 
             title="Make Effects chat",
             on_start=[start],
             on_stop=[stop],
-            liveness=[consuming],
+            liveness=[worker.consumer.problem],
             extra={"worker": worker},
         )
     )

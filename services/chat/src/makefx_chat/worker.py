@@ -57,7 +57,7 @@ class TurnWorker:
         self.assistant = assistant
         self.settings = settings
         self.prompts = PromptBuilder(settings.chat_context_tokens)
-        self._consumer = WorkQueueConsumer(
+        self.consumer = WorkQueueConsumer(
             bus,
             self.on_turn,
             contract=_TURN,
@@ -76,18 +76,14 @@ class TurnWorker:
         # of a turn fetched while it is being answered waits for that answer, then finds it stored.
         self._answering: dict[str, tuple[asyncio.Lock, int]] = {}
 
-    @property
-    def is_consuming(self) -> bool:
-        return self._consumer.is_consuming
-
     # -- consuming ----------------------------------------------------------------------
 
     async def start(self) -> None:
-        await self._consumer.start()
+        await self.consumer.start()
 
     async def stop(self) -> None:
         # Turns in flight are left unacknowledged: JetStream redelivers them to another worker.
-        await self._consumer.stop()
+        await self.consumer.stop()
 
     async def on_turn(self, turn: ChatTurn, delivery: Delivery) -> None:
         await self.run(turn)

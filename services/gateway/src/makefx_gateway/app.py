@@ -52,7 +52,9 @@ def bootstrap(settings: GatewaySettings) -> FastAPI:
     spaces = Spaces(store, notify=bus.publish)
     directory = ReplicaDirectory(bus)
     router = SpaceRouter(bus, directory)
-    hub = SpaceHub(bus, PresenceBoard(gateway_id=f"{settings.service_name}-{uuid.uuid4().hex[:8]}"))
+    hub = SpaceHub(
+        bus, PresenceBoard(gateway_id=f"{settings.service_name}-{uuid.uuid4().hex[:8]}"), role_of=spaces.role_of
+    )
     identity = IdentityResponders(accounts, spaces)
     bus.responder(identity.on_get_membership)
     bus.responder(identity.on_get_user)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 
+from makefx_contracts.identity import MembershipChanged, Role
 from makefx_gateway.realtime.connection import CLOSE_NOT_A_MEMBER, CLOSE_SPACE_DELETED
 
 pytestmark = pytest.mark.usefixtures("gateway")
@@ -141,3 +142,28 @@ async def test_a_sync_by_a_member_removed_without_notice_is_refused_and_the_sock
         assert refusal["message"] == "you are no longer a member of this space"
         assert await closed_with(peer) == (CLOSE_NOT_A_MEMBER, "you are no longer a member of this space")
         assert [frame["type"] for frame in peer.frames[start:] if frame["type"] != "presence:update"] == ["error"]
+
+
+async def test_a_notice_that_arrives_after_a_later_change_leaves_the_socket_with_the_role_it_has_now(
+    shared_space, connect, bus_client, store
+):
+    """Removed on one gateway, added back on another: the removal's notice may come last. The database decides."""
+    space = await shared_space()
+    owner = await connect(space.id, space.owner.access_token)
+    editor = await connect(space.id, space.editor.access_token)
+    viewer = await connect(space.id, space.viewer.access_token)
+
+    # Notices of changes since undone: the editor is an editor in the database.
+    await bus_client.publish(MembershipChanged(space_id=space.id, user_id=space.editor.id, role=None))
+    await bus_client.publish(MembershipChanged(space_id=space.id, user_id=space.editor.id, role=Role.VIEWER))
+    # Then a notice that holds: a room handles one publisher's notices in order, so once it
+    # closed the viewer's socket, it has handled the two before it.
+    async with store.transaction(write=True) as tx:
+        await tx.remove_member(space.id, space.viewer.id)
+    await bus_client.publish(MembershipChanged(space_id=space.id, user_id=space.viewer.id, role=None))
+    assert (await closed_with(viewer))[0] == CLOSE_NOT_A_MEMBER
+
+    ack = await editor.mutate("asset:create", name="Still here", assetType="item")
+    assert (await owner.events_through(ack["seq"]))[-1]["asset"]["name"] == "Still here"
+    assert not editor.closed.is_set()
+    assert [frame for frame in editor.frames if frame["type"] == "member:role"] == []

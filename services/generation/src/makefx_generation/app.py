@@ -48,10 +48,6 @@ def bootstrap(settings: GenerationSettings, *, providers: Providers | None = Non
         await directory.stop()
         await http.aclose()
 
-    async def consuming() -> str | None:
-        # A worker that stopped pulling takes no job again until it is restarted.
-        return None if worker.is_consuming else "the job worker is not consuming GEN_JOBS"
-
     return build_app(
         Service(
             settings=settings,
@@ -59,7 +55,7 @@ def bootstrap(settings: GenerationSettings, *, providers: Providers | None = Non
             title="Make Effects generation",
             on_start=[start],
             on_stop=[stop],
-            liveness=[consuming],
+            liveness=[worker.consumer.problem],
             extra={"worker": worker},
         )
     )

@@ -147,7 +147,7 @@ class JobWorker:
         self.references = references
         self.budget = budget
         self.watch = watch
-        self._consumer = WorkQueueConsumer(
+        self.consumer = WorkQueueConsumer(
             bus,
             self.on_job,
             contract=_JOB,
@@ -164,15 +164,11 @@ class JobWorker:
     # -- consuming ----------------------------------------------------------------------
 
     async def start(self) -> None:
-        await self._consumer.start()
+        await self.consumer.start()
 
     async def stop(self) -> None:
         # Jobs in flight are left unacknowledged: JetStream redelivers them to another worker.
-        await self._consumer.stop()
-
-    @property
-    def is_consuming(self) -> bool:
-        return self._consumer.is_consuming
+        await self.consumer.stop()
 
     async def on_job(self, job: GenerationJob, delivery: Delivery) -> None:
         await self.run(job, last_delivery=delivery.is_last)

@@ -7,7 +7,9 @@ space without a seq: generation progress (`job:progress`) and the chat bot's str
 text (`chat:delta`), also as published. And each room hears the space's membership
 changes, from whichever gateway made them, and applies them to its sockets at once: a
 removed member's sockets close (4403), a deleted space's all close (4404), and a member
-whose role changed is told so (`member:role`).
+whose role changed is told so (`member:role`). A notice says whose membership changed;
+the database says what it is now, so notices from two gateways arriving out of order
+(removed on one, added back on the other) leave each socket with the role it really has.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from nats.aio.msg import Msg
@@ -25,7 +28,7 @@ from pydantic import TypeAdapter
 from makefx_bus import MSG_ID_HEADER, Bus
 from makefx_bus.codec import decode
 from makefx_bus.tasks import cancel_and_wait
-from makefx_contracts.identity import MembershipChanged
+from makefx_contracts.identity import MembershipChanged, Role
 from makefx_contracts.presence import PresenceBeacon
 from makefx_contracts.socket import MemberRole, PresenceChanged
 from makefx_contracts.subjects import CHAT_DELTAS, GENERATION_PROGRESS, MEMBERSHIP, PRESENCE, SPACE_EVENTS
@@ -66,10 +69,15 @@ class Room:
 PRESENCE_BATCH_SECONDS = 0.05
 
 
+RoleOf = Callable[[str, str], Awaitable[Role | None]]
+"""A member's role in a space as the database has it now (None: not a member)."""
+
+
 class SpaceHub:
-    def __init__(self, bus: Bus, board: PresenceBoard) -> None:
+    def __init__(self, bus: Bus, board: PresenceBoard, role_of: RoleOf) -> None:
         self.bus = bus
         self.board = board
+        self.role_of = role_of
         self.rooms: dict[str, Room] = {}
         self._guards: dict[str, asyncio.Lock] = {}
         self._beacons: asyncio.Task[None] | None = None
@@ -144,7 +152,7 @@ class SpaceHub:
             except Exception:  # noqa: BLE001 - a bad notice from another process must not stop the room
                 log.warning("ignored a malformed membership change on %s", msg.subject)
                 return
-            apply_membership(room, change)
+            apply_membership(room, await self._as_it_is_now(change))
 
         # First, so that it is in place (the consumer's creation below is a round trip
         # after it) before the socket's post-join role check reads the database.
@@ -168,6 +176,19 @@ class SpaceHub:
         progress = await self.bus.nats.subscribe(GENERATION_PROGRESS.fill(space_id=room.space_id), cb=on_transient)
         deltas = await self.bus.nats.subscribe(CHAT_DELTAS.fill(space_id=room.space_id), cb=on_transient)
         room.subscriptions = [membership, events, presence, progress, deltas]
+
+    async def _as_it_is_now(self, change: MembershipChanged) -> MembershipChanged:
+        """The change with the member's role read now: a late notice must not undo a later change."""
+        if change.user_id is None:
+            return change  # a deleted space does not come back
+        try:
+            role = await self.role_of(change.space_id, change.user_id)
+        except Exception:  # noqa: BLE001 - the database unreachable: the notice is all there is to go on
+            log.warning(
+                "could not read the role of %s in %s; applying the notice as sent", change.user_id, change.space_id
+            )
+            return change
+        return change.model_copy(update={"role": role})
 
     async def _close_room(self, room: Room) -> None:
         if room.presence_due is not None:
@@ -251,5 +272,6 @@ def apply_membership(room: Room, change: MembershipChanged) -> None:
         return
     frame = MemberRole(role=change.role).to_json().decode()
     for connection in mine:
-        connection.role = change.role
-        connection.send(frame)
+        if connection.role != change.role:
+            connection.role = change.role
+            connection.send(frame)
