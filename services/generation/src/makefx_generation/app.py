@@ -7,7 +7,7 @@ from fastapi import FastAPI
 
 from makefx_bus import Bus
 from makefx_generation.budget import BudgetGate
-from makefx_generation.media import MediaUploader
+from makefx_generation.media import MediaBytes, MediaUploader
 from makefx_generation.providers import Provider, Providers
 from makefx_generation.providers.elevenlabs import ElevenLabsProvider
 from makefx_generation.providers.gemini import GeminiImageProvider
@@ -27,19 +27,21 @@ def bootstrap(settings: GenerationSettings, *, providers: Providers | None = Non
     directory = ReplicaDirectory(bus)
     router = SpaceRouter(bus, directory)
     http = httpx.AsyncClient(timeout=settings.ingest_timeout_seconds)
-    uploader = MediaUploader(bus, http, ingest_timeout_seconds=settings.ingest_timeout_seconds)
+    media = MediaBytes(timeout_seconds=settings.ingest_timeout_seconds)
+    uploader = MediaUploader(bus, media, ingest_timeout_seconds=settings.ingest_timeout_seconds)
     worker = JobWorker(
         bus,
         router,
         providers or configured_providers(settings, http),
         uploader,
         settings,
-        references=ReferenceReader(bus, router, http),
+        references=ReferenceReader(bus, router, media),
         budget=BudgetGate(bus, timeout_seconds=settings.budget_timeout_seconds),
         watch=SpaceWatch(bus),
     )
 
     async def start() -> None:
+        await media.start()
         await directory.start()
         await worker.start()
 
@@ -47,6 +49,7 @@ def bootstrap(settings: GenerationSettings, *, providers: Providers | None = Non
         await worker.stop()
         await directory.stop()
         await http.aclose()
+        await media.close()
 
     return build_app(
         Service(

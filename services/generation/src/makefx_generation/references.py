@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import asyncio
 
-import httpx
-
 from makefx_bus import Bus
-from makefx_contracts.errors import NotFound, Unavailable
+from makefx_contracts.errors import NotFound
 from makefx_contracts.generation import GenerationJob
 from makefx_contracts.media import SignedUrl, SignMedia, SignMethod
 from makefx_contracts.rows import MediaKind
 from makefx_contracts.space import GetVariant, VariantDetail
+from makefx_generation.media import MediaBytes
 from makefx_generation.providers import ProviderRejected, Reference
 from makefx_router import SpaceRouter
 
@@ -35,10 +34,10 @@ def reference_ids(job: GenerationJob) -> list[str]:
 
 
 class ReferenceReader:
-    def __init__(self, bus: Bus, router: SpaceRouter, http: httpx.AsyncClient) -> None:
+    def __init__(self, bus: Bus, router: SpaceRouter, media: MediaBytes) -> None:
         self.bus = bus
         self.router = router
-        self.http = http
+        self.media = media
 
     async def read(self, job: GenerationJob) -> list[Reference]:
         """Every reference image of the job, in the recipe's order, read at once.
@@ -62,14 +61,6 @@ class ReferenceReader:
         signed: SignedUrl = await self.bus.request(
             SignMedia(key=key, method=SignMethod.GET, expires_seconds=_SIGNED_SECONDS)
         )
-        try:
-            response = await self.http.get(signed.url, headers=signed.headers)
-        except httpx.HTTPError as error:
-            raise Unavailable(f"reading reference {variant_id} failed: {error}") from error
-        if response.status_code >= 300:
-            raise Unavailable(
-                f"reading reference {variant_id} failed with HTTP {response.status_code}",
-                details={"status": response.status_code, "key": key},
-            )
-        mime_type = variant.media_mime_type or response.headers.get("content-type", "image/png")
-        return Reference(variant_id, response.content, mime_type.split(";")[0].strip())
+        data, content_type = await self.media.get(signed, what=f"reading reference {variant_id}")
+        mime_type = variant.media_mime_type or content_type or "image/png"
+        return Reference(variant_id, data, mime_type.split(";")[0].strip())

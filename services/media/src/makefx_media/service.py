@@ -147,16 +147,12 @@ class MediaService:
         return None
 
     async def _remove_replaced(self, space_id: str, variant_id: str, *, keep: set[str | None]) -> None:
-        """A re-upload of another type leaves no stale file of the old one (`v1.png` after `v1.jpg`)."""
-        stale = [
-            key
-            for prefix in object_keys.variant_prefixes(space_id, variant_id)
-            if not object_keys.is_staging_key(prefix)
-            async for key in self.store.list_keys(prefix)
-            if key not in keep and object_keys.belongs_to_variant(key, space_id, variant_id)
-        ]
-        if stale:
-            await self.store.delete_many(stale)
+        """A re-upload of another type leaves no stale file of the old one (`v1.png` after `v1.jpg`).
+
+        The variant's possible keys are few and known, so they are deleted by name (missing ones
+        are no-ops): no listing of the space's folder, whose size grows with the space.
+        """
+        await self.store.delete_many(sorted(_stored_keys(space_id, variant_id) - keep))
 
     # -- probe -------------------------------------------------------------------
 
@@ -296,3 +292,15 @@ class MediaService:
                 finally:
                     file.close()
             yield path
+
+
+def _stored_keys(space_id: str, variant_id: str) -> set[str]:
+    """Every key ingest may file a variant's objects under: its file as any accepted type, thumbnail, poster."""
+    keys = {
+        object_keys.thumb_key(space_id, variant_id),
+        object_keys.poster_key(space_id, variant_id),
+    }
+    for kind, types in domain.ALLOWED.items():
+        file_key = object_keys.image_key if kind is MediaKind.IMAGE else object_keys.media_key
+        keys.update(file_key(space_id, variant_id, media_type.extension) for media_type in types)
+    return keys
