@@ -111,9 +111,9 @@ class Connection:
 
     async def settle(self) -> None:
         """Wait until the server has answered everything sent so far (a refusal arrives before the PONG)."""
-        await self.client.flush(timeout=5)
+        await self.client.flush(timeout=30)
 
-    async def wait_refused(self, subject: str, timeout: float = 5.0) -> str:
+    async def wait_refused(self, subject: str, timeout: float = 30.0) -> str:
         """The violation naming `subject`, waited for up to `timeout` seconds."""
         # nats-py lower-cases the server's error line, subject included.
         quoted = f'"{subject}"'.lower()

@@ -139,7 +139,7 @@ async def test_service_starts_its_bus_and_provisions_as_its_own_user(secured_nat
     await bus.start()
     try:
         assert await bus.missing_resources() == []
-        await bus.nats.flush(timeout=5)
+        await bus.nats.flush(timeout=30)
     finally:
         await bus.stop()
     assert secured_nats.violations(service)[before:] == []
@@ -179,7 +179,7 @@ async def test_space_state_heartbeats_and_holds_leases_while_routers_only_watch(
         try:
             revision = await replicas.put("state-7", b'{"replica":"state-7"}')
             async with asyncio.timeout(5):
-                while (entry := await watcher.updates(timeout=5)) is None or entry.key != "state-7":
+                while (entry := await watcher.updates(timeout=30)) is None or entry.key != "state-7":
                     pass
             assert (await watched.get("state-7")).value == b'{"replica":"state-7"}'
             await replicas.delete("state-7", last=revision)
@@ -222,31 +222,31 @@ async def test_events_jobs_chat_turns_and_usage_reach_their_consumers(secured_na
         )
         await owner_js.publish(subjects.CHAT_REQUESTS.fill(), b"{}", headers={"Nats-Msg-Id": "turn-1"})
 
-        assert (await fan_out.next_msg(timeout=5)).subject == space_events
+        assert (await fan_out.next_msg(timeout=30)).subject == space_events
         # After a handoff the new owner replays the space's events from a sequence.
         replay = await owner_js.subscribe(
             space_events,
             ordered_consumer=True,
             config=ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=ack.seq),
         )
-        assert (await replay.next_msg(timeout=5)).data == b'{"seq":1}'
+        assert (await replay.next_msg(timeout=30)).data == b'{"seq":1}'
 
         # Generation takes the job, reports progress, meters usage and acks.
         generation_js = generation.client.jetstream()
         jobs = await generation_js.pull_subscribe(
             subjects.GENERATION_JOBS.wildcard, durable="generation", stream=subjects.STREAM_GENERATION_JOBS
         )
-        (job,) = await jobs.fetch(1, timeout=5)
+        (job,) = await jobs.fetch(1, timeout=30)
         await job.in_progress()
         await generation.client.publish(subjects.GENERATION_PROGRESS.fill(space_id="space-flow"), b"{}")
         await generation_js.publish(subjects.USAGE_EVENTS.fill(), b"{}", headers={"Nats-Msg-Id": "usage-gen-1"})
         await job.ack_sync()
-        assert (await progress.next_msg(timeout=5)).subject == subjects.GENERATION_PROGRESS.fill(space_id="space-flow")
+        assert (await progress.next_msg(timeout=30)).subject == subjects.GENERATION_PROGRESS.fill(space_id="space-flow")
 
         # Chat answers its turn and meters it.
         chat_js = chat.client.jetstream()
         turns = await chat_js.pull_subscribe(subjects.CHAT_REQUESTS.fill(), durable="chat")
-        (turn,) = await turns.fetch(1, timeout=5)
+        (turn,) = await turns.fetch(1, timeout=30)
         await chat_js.publish(subjects.USAGE_EVENTS.fill(), b"{}", headers={"Nats-Msg-Id": "usage-chat-1"})
         await turn.ack_sync()
 
@@ -254,7 +254,7 @@ async def test_events_jobs_chat_turns_and_usage_reach_their_consumers(secured_na
         usage = await billing.client.jetstream().pull_subscribe(
             subjects.USAGE_EVENTS.fill(), durable="billing", stream=subjects.STREAM_USAGE
         )
-        events = await usage.fetch(2, timeout=5)
+        events = await usage.fetch(2, timeout=30)
         for event in events:
             await event.ack_sync()
         assert len(events) == 2
@@ -288,7 +288,7 @@ async def test_requests_are_answered_on_the_askers_inbox(
         # Permissions are the subject here, so a bounded retry covers that race.
         for attempt in range(3):
             try:
-                reply = await requester.client.request(subject, b"{}", timeout=5)
+                reply = await requester.client.request(subject, b"{}", timeout=30)
                 break
             except nats.errors.NoRespondersError:
                 if attempt == 2:
@@ -324,8 +324,8 @@ async def test_debug_user_watches_subjects_and_reads_streams_and_buckets_but_cha
         await owner.client.jetstream().publish(
             subjects.SPACE_EVENTS.fill(space_id="space-debug"), b"{}", headers={"Nats-Msg-Id": "space-debug:1"}
         )
-        assert (await live.next_msg(timeout=5)).subject == subjects.SPACE_EVENTS.fill(space_id="space-debug")
-        assert (await view.next_msg(timeout=5)).subject == subjects.SPACE_EVENTS.fill(space_id="space-debug")
+        assert (await live.next_msg(timeout=30)).subject == subjects.SPACE_EVENTS.fill(space_id="space-debug")
+        assert (await view.next_msg(timeout=30)).subject == subjects.SPACE_EVENTS.fill(space_id="space-debug")
         await debug.settle()
         assert debug.refused == []
 
