@@ -117,12 +117,23 @@ class Bus:
 
     # -- requests --------------------------------------------------------------------
 
-    async def request(self, request: Request[R], *, subject: str | None = None, timeout: float | None = None) -> R:
-        """Send a request; return its typed reply or raise the `FxError` the responder sent."""
+    async def request(
+        self,
+        request: Request[R],
+        *,
+        subject: str | None = None,
+        timeout: float | None = None,
+        wait_for_responders: bool = True,
+    ) -> R:
+        """Send a request; return its typed reply or raise the `FxError` the responder sent.
+
+        "No responders" is asked again twice within 0.12 s (`_NO_RESPONDERS_PAUSES`) unless
+        `wait_for_responders` is False: for an optional peer already known to be away.
+        """
         subject = subject or request.address()
         timeout = timeout or self.settings.request_timeout_seconds
         payload, headers = encode(request), trace_headers()
-        for pause in (*_NO_RESPONDERS_PAUSES, None):
+        for pause in (*(_NO_RESPONDERS_PAUSES if wait_for_responders else ()), None):
             try:
                 reply = await self.nats.request(subject, payload, timeout=timeout, headers=headers)
                 break

@@ -53,7 +53,10 @@ class BudgetGate:
         credits = estimated_credits(job)
         try:
             verdict: BudgetVerdict = await self.bus.request(
-                CheckBudget(space_id=job.space_id, credits=credits), timeout=self.timeout
+                CheckBudget(space_id=job.space_id, credits=credits),
+                timeout=self.timeout,
+                # Billing known to be away: each job asks once, not three times, while it stays away.
+                wait_for_responders=not self._billing_away,
             )
         except QuotaExceeded:
             raise
