@@ -119,11 +119,14 @@ class MediaService:
         else:
             main_key = object_keys.media_key(space_id, variant_id, extension)
             derived_key = object_keys.poster_key(space_id, variant_id) if kind is MediaKind.VIDEO else None
-        if derived_key is not None and measured.derived is not None:
-            await self.store.put(derived_key, measured.derived.webp, content_type=WEBP)
-        # The main object lands last: once it is there, everything derived from it is too.
-        moved = await self.store.move(source, main_key, content_type=measured.media_type.mime)
-        await self._remove_replaced(space_id, variant_id, keep={main_key, derived_key})
+        # The three writes go side by side. Nothing reads these keys before the variant completes,
+        # and an ingest repeated after a crash between them finds the main object and derives anew.
+        async with asyncio.TaskGroup() as writes:
+            if derived_key is not None and measured.derived is not None:
+                writes.create_task(self.store.put(derived_key, measured.derived.webp, content_type=WEBP))
+            moving = writes.create_task(self.store.move(source, main_key, content_type=measured.media_type.mime))
+            writes.create_task(self._remove_replaced(space_id, variant_id, keep={main_key, derived_key}))
+        moved = moving.result()
         return MediaIngested(
             space_id=space_id,
             variant_id=variant_id,
