@@ -251,6 +251,22 @@ async def test_the_variant_own_key_is_ingested_in_place(media: RunningMedia, sam
     assert await media.read(done.media_key) == samples.png
 
 
+async def test_a_variant_file_named_for_the_wrong_type_is_refiled_under_its_real_type_and_kept(
+    media: RunningMedia, samples: Samples
+) -> None:
+    """`v.png` that is really a JPEG: the file moves to `v.jpg`, and the clean-up of stale keys never takes it."""
+    for attempt in range(5):  # the move and the clean-up once raced; a few rounds would show it
+        variant_id = f"var_misnamed{attempt}"
+        await media.store.put(f"images/spc_1/{variant_id}.png", samples.jpeg_exif_rotated, content_type="image/png")
+        done = await ingest(media, variant_id, MediaKind.IMAGE, source_key=f"images/spc_1/{variant_id}.png")
+        assert (done.media_key, done.mime_type) == (f"images/spc_1/{variant_id}.jpg", "image/jpeg")
+        assert await media.read(done.media_key) == samples.jpeg_exif_rotated
+        assert [key async for key in media.store.list_keys(f"images/spc_1/{variant_id}")] == [
+            f"images/spc_1/{variant_id}.jpg",
+            f"images/spc_1/{variant_id}_thumb.webp",
+        ]
+
+
 async def test_delete_removes_every_object_of_the_variant_and_no_other(media: RunningMedia, samples: Samples) -> None:
     await media.stage("spc_1", "var_1", samples.mp4, "video/mp4")
     await ingest(media, "var_1", MediaKind.VIDEO)

@@ -25,7 +25,8 @@ class MediaBytes:
     """One HTTP connection pool to the signed byte URLs; `start` it on the event loop that uses it."""
 
     def __init__(self, *, timeout_seconds: float) -> None:
-        self.timeout = aiohttp.ClientTimeout(total=timeout_seconds)
+        # Per step, as httpx counted it: a large video on a slow link may take longer in all.
+        self.timeout = aiohttp.ClientTimeout(total=None, sock_connect=timeout_seconds, sock_read=timeout_seconds)
         self._session: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
@@ -50,7 +51,7 @@ class MediaBytes:
                 if response.status >= 300:
                     raise Unavailable(
                         f"{what} failed with HTTP {response.status}",
-                        details={"status": response.status, "body": (await response.text())[:500]},
+                        details={"status": response.status, "body": (await response.text(errors="replace"))[:500]},
                     )
         except (aiohttp.ClientError, TimeoutError) as error:
             raise Unavailable(f"{what} failed: {error or type(error).__name__}") from error

@@ -11,7 +11,8 @@ import contextlib
 import logging
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable
+import typing
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -119,14 +120,16 @@ class MediaService:
         else:
             main_key = object_keys.media_key(space_id, variant_id, extension)
             derived_key = object_keys.poster_key(space_id, variant_id) if kind is MediaKind.VIDEO else None
-        # The three writes go side by side. Nothing reads these keys before the variant completes,
-        # and an ingest repeated after a crash between them finds the main object and derives anew.
-        async with asyncio.TaskGroup() as writes:
-            if derived_key is not None and measured.derived is not None:
-                writes.create_task(self.store.put(derived_key, measured.derived.webp, content_type=WEBP))
-            moving = writes.create_task(self.store.move(source, main_key, content_type=measured.media_type.mime))
-            writes.create_task(self._remove_replaced(space_id, variant_id, keep={main_key, derived_key}))
-        moved = moving.result()
+        # The thumbnail and the move go side by side: nothing reads these keys before the variant
+        # completes, and an ingest repeated after a crash between them finds the main object and
+        # derives anew. Each error comes out as itself (an `FxError` keeps its code).
+        writes = [self.store.move(source, main_key, content_type=measured.media_type.mime)]
+        if derived_key is not None and measured.derived is not None:
+            writes.append(self.store.put(derived_key, measured.derived.webp, content_type=WEBP))
+        moved, *_ = await _all_or_first_error(writes)
+        # Only once the source has moved: re-ingesting a variant's own file under its true type
+        # (`v.png` that is a JPEG) names the source among the stale keys.
+        await self._remove_replaced(space_id, variant_id, keep={main_key, derived_key})
         return MediaIngested(
             space_id=space_id,
             variant_id=variant_id,
@@ -295,6 +298,15 @@ class MediaService:
                 finally:
                     file.close()
             yield path
+
+
+async def _all_or_first_error(work: list[Awaitable[T]]) -> list[T]:
+    """Run `work` together to the end of each; their results, or the first error raised."""
+    results = await asyncio.gather(*work, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return typing.cast(list[T], results)
 
 
 def _stored_keys(space_id: str, variant_id: str) -> set[str]:

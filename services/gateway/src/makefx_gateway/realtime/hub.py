@@ -68,6 +68,9 @@ class Room:
 # 1,000 sockets joining cost ~1,000 frames a window instead of ~500,000 in all.
 PRESENCE_BATCH_SECONDS = 0.05
 
+# A room handles its notices one at a time: a stuck database read must not hold up the next one.
+_ROLE_READ_SECONDS = 2.0
+
 
 RoleOf = Callable[[str, str], Awaitable[Role | None]]
 """A member's role in a space as the database has it now (None: not a member)."""
@@ -152,6 +155,8 @@ class SpaceHub:
             except Exception:  # noqa: BLE001 - a bad notice from another process must not stop the room
                 log.warning("ignored a malformed membership change on %s", msg.subject)
                 return
+            if change.user_id is not None and not any(c.who.user_id == change.user_id for c in room.connections):
+                return  # none of theirs here: nothing to close or tell, no database read
             apply_membership(room, await self._as_it_is_now(change))
 
         # First, so that it is in place (the consumer's creation below is a round trip
@@ -182,8 +187,9 @@ class SpaceHub:
         if change.user_id is None:
             return change  # a deleted space does not come back
         try:
-            role = await self.role_of(change.space_id, change.user_id)
-        except Exception:  # noqa: BLE001 - the database unreachable: the notice is all there is to go on
+            async with asyncio.timeout(_ROLE_READ_SECONDS):
+                role = await self.role_of(change.space_id, change.user_id)
+        except Exception:  # noqa: BLE001 - the database unreachable or slow: the notice is all there is to go on
             log.warning(
                 "could not read the role of %s in %s; applying the notice as sent", change.user_id, change.space_id
             )
@@ -272,6 +278,7 @@ def apply_membership(room: Room, change: MembershipChanged) -> None:
         return
     frame = MemberRole(role=change.role).to_json().decode()
     for connection in mine:
-        if connection.role != change.role:
-            connection.role = change.role
-            connection.send(frame)
+        # Sent even when the connection already holds this role (a read for a request may have set
+        # it): the page learns its role from this frame alone, and telling the true role twice is harmless.
+        connection.role = change.role
+        connection.send(frame)
