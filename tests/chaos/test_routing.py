@@ -200,7 +200,7 @@ async def _in_process_replica(nats: NatsServer, root: Path, replica_id: str) -> 
     )
     app = bootstrap(settings)
     async with app.router.lifespan_context(app):
-        await app.state.service.bus.nats.flush(timeout=5)  # its responder is known to the server
+        await app.state.service.bus.nats.flush(timeout=30)  # its responder is known to the server
         yield app
 
 

@@ -57,6 +57,10 @@ CHROMIUM_FLAGS = [
 ]
 PASSWORD = "correct horse battery"
 
+# `expect` polls for 5 s unless told: as long as any other wait here, since a NATS round trip
+# on a stalled machine can take seconds.
+expect.set_options(timeout=15_000)
+
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "e2e: drives a real browser against the real product")

@@ -101,9 +101,9 @@ def test_makefx_dev_runs_the_product_stops_cleanly_and_keeps_its_data(tmp_path):
     for name, (_, url) in processes.items():
         if name == "nats-server":
             continue
-        ready = httpx.get(f"{url}/readyz", timeout=5)
+        ready = httpx.get(f"{url}/readyz", timeout=30)
         assert ready.status_code == 200, (name, ready.text)
-        assert "makefx_http_requests_total" in httpx.get(f"{url}/metrics", timeout=5).text
+        assert "makefx_http_requests_total" in httpx.get(f"{url}/metrics", timeout=30).text
     registered = httpx.post(f"http://127.0.0.1:{http_port}/api/auth/register", json=account, timeout=10)
     assert registered.status_code == 201, registered.text
 

@@ -98,13 +98,13 @@ async def test_a_router_gives_up_with_unavailable_at_its_deadline(cluster) -> No
     await cluster.replica("state-a")  # live, but nothing answers
     directory = await cluster.directory()
     await directory.wait_until(lambda ring: "state-a" in ring, timeout=30)
-    router = SpaceRouter(await cluster.bus("gateway"), directory, deadline_seconds=0.5)
+    router = SpaceRouter(await cluster.bus("gateway"), directory, deadline_seconds=2.0)
 
     started = time.monotonic()
     with pytest.raises(Unavailable) as gave_up:
         await router.request("space-1", Touch(space_id="space-1"))
     # It kept trying until its deadline, not a moment less (no upper bound: a loaded machine only delays it).
-    assert time.monotonic() - started >= 0.5
+    assert time.monotonic() - started >= 2.0
     assert gave_up.value.details["spaceId"] == "space-1"
     assert gave_up.value.details["attempts"] > 1
 

@@ -52,7 +52,7 @@ async def replica(tmp_path, nats_server):
 
 async def _subscribed(app) -> None:
     """Wait until the server has the replica's subscription (a PING/PONG round trip on its connection)."""
-    await app.state.service.bus.nats.flush(timeout=5)
+    await app.state.service.bus.nats.flush(timeout=30)
 
 
 @pytest.fixture
@@ -151,7 +151,7 @@ async def test_a_malformed_or_unknown_request_gets_invalid_message(replica, clie
     settings, _ = replica
     subject = STATE_COMMANDS.fill(replica=settings.replica_id)
     for payload in (b'{"type": "space:createAsset", "spaceId": "s"}', b'{"type": "space:explode"}', b"not json"):
-        reply = await client.nats.request(subject, payload, timeout=5)
+        reply = await client.nats.request(subject, payload, timeout=30)
         error = json.loads(reply.data)
         assert (error["type"], error["code"]) == ("error", "INVALID_MESSAGE")
 

@@ -101,7 +101,7 @@ async def test_closing_waits_for_the_command_in_flight(replica):
     assert not closing.done()
 
     space.lock.release()
-    await asyncio.wait_for(closing, timeout=5)
+    await asyncio.wait_for(closing, timeout=30)
     assert not replica.spaces.is_open(replica.space_id)
 
 

@@ -68,7 +68,7 @@ async def test_checkpoints_keep_the_wal_from_growing_without_bound(store, tmp_pa
         for i in range(300):
             await store.write(lambda tx, i=i: _create(tx, f"a{i}"))
             if store._checkpointing is not None:
-                await asyncio.wait_for(store._checkpointing, timeout=5)
+                await asyncio.wait_for(store._checkpointing, timeout=30)
         return store.path.with_name(store.path.name + "-wal").stat().st_size
 
     unchecked = await SqliteSpaceStore.open("space-2", space_path(tmp_path, "space-2"), checkpoint_every=10**9)

@@ -72,7 +72,12 @@ class SpaceRouter:
             try:
                 replica = self._replica_for(space_id)
                 return await self._bus.request(
-                    command, subject=replica_subject(replica), timeout=min(attempt_timeout, remaining)
+                    command,
+                    subject=replica_subject(replica),
+                    timeout=min(attempt_timeout, remaining),
+                    # This loop asks again itself, after looking at the directory: a replica with no
+                    # responder is more likely gone than restarting, and its spaces are elsewhere.
+                    wait_for_responders=False,
                 )
             except Moved as moved:
                 last_error = moved

@@ -136,11 +136,11 @@ class Peer(SocketPeer):
         self._cursor = 0
 
     async def wait_for(
-        self, predicate: Callable[[dict[str, Any]], bool], *, timeout: float = 10, start: int = 0
+        self, predicate: Callable[[dict[str, Any]], bool], *, timeout: float = 30, start: int = 0
     ) -> dict[str, Any]:
         return await super().wait_for(predicate, timeout=timeout, start=start)
 
-    async def next(self, *, timeout: float = 10, presence: bool = False) -> dict[str, Any]:
+    async def next(self, *, timeout: float = 30, presence: bool = False) -> dict[str, Any]:
         """The next frame not yet taken with `next` (presence frames skipped unless asked for)."""
         async with asyncio.timeout(timeout):
             while True:
@@ -174,7 +174,7 @@ class Peer(SocketPeer):
     def events(self) -> list[dict[str, Any]]:
         return [frame for frame in self.frames if frame["type"] not in NOT_EVENTS]
 
-    async def events_through(self, seq: int, *, timeout: float = 10) -> list[dict[str, Any]]:
+    async def events_through(self, seq: int, *, timeout: float = 30) -> list[dict[str, Any]]:
         """Every event received once one with `seq` (or later) has arrived."""
         await self.wait_for(lambda frame: frame["type"] not in NOT_EVENTS and frame["seq"] >= seq, timeout=timeout)
         return self.events()

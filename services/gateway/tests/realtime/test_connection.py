@@ -31,7 +31,7 @@ def connection(limit: int = 100) -> tuple[Connection, RecordingSocket]:
 
 async def drain(conn: Connection) -> None:
     conn.close(1000, "done")
-    await asyncio.wait_for(conn.write_loop(), 5)
+    await asyncio.wait_for(conn.write_loop(), 30)
 
 
 async def test_events_are_held_until_sync_finishes_then_released_in_seq_order():
@@ -73,7 +73,7 @@ async def test_a_socket_that_falls_behind_is_closed_with_a_clear_code():
     for seq in range(1, 40):
         conn.deliver(seq, f"e{seq}")
     assert conn.send("more") is False
-    await asyncio.wait_for(conn.write_loop(), 5)
+    await asyncio.wait_for(conn.write_loop(), 30)
     assert socket.closed is not None
     code, reason = socket.closed
     assert code == CLOSE_TOO_SLOW and "too slow" in reason
@@ -102,7 +102,7 @@ async def test_a_socket_that_stops_reading_is_given_up_and_got_a_gap_free_prefix
     writer = asyncio.create_task(conn.write_loop())
     for seq in range(1, 5):
         conn.deliver(seq, f"e{seq}")
-    await asyncio.wait_for(socket.stuck.wait(), 5)  # sending e4
+    await asyncio.wait_for(socket.stuck.wait(), 30)  # sending e4
     for seq in range(5, 40):
         conn.deliver(seq, f"e{seq}")
 
@@ -137,5 +137,5 @@ async def test_closing_normally_sends_what_was_already_queued_first():
     conn.deliver(2, "e2")
     conn.close(1000, "bye")
     assert conn.send("late") is False
-    await asyncio.wait_for(conn.write_loop(), 5)
+    await asyncio.wait_for(conn.write_loop(), 30)
     assert socket.sent == ["e1", "e2"] and socket.closed == (1000, "bye")

@@ -57,7 +57,7 @@ async def test_a_gateway_consumes_each_space_once_however_many_sockets_it_holds(
     assert [found.name for found in await consumers_of(first.id)] == [consumer.name]
     await sockets[4].close()
 
-    await asyncio.wait_for(deleted.wait(), 10)
+    await asyncio.wait_for(deleted.wait(), 30)
     assert await consumers_of(first.id) == []
     assert len(await consumers_of(second.id)) == 1
 
