@@ -199,8 +199,14 @@ def test_a_dropped_connection_resumes_from_the_last_seq_without_a_reload(people:
     # Bob's socket runs through a relay the test can cut, and which records what Bob sends.
     relays: list[tuple[WebSocketRoute, WebSocketRoute]] = []
     sent: list[str] = []
+    # While held, every reconnection is turned away at once, so "reconnecting" lasts until the
+    # test has seen it (a reconnect left alone is back within half a second).
+    held = [False]
 
     def relay(page_side: WebSocketRoute) -> None:
+        if held[0]:
+            page_side.close(code=4000, reason="the test holds the line")
+            return
         server_side = page_side.connect_to_server()
 
         def forward(message: str | bytes) -> None:
@@ -218,12 +224,14 @@ def test_a_dropped_connection_resumes_from_the_last_seq_without_a_reload(people:
     assert "sinceSeq" not in first_sync
 
     page_side, server_side = relays[-1]
+    held[0] = True
     server_side.close(code=1000, reason="the test cut the line")
     page_side.close(code=4000, reason="the test cut the line")
     expect(bob.page.get_by_test_id("connection")).to_have_attribute("data-status", "reconnecting")
     # While it is away, Bob's canvas stays as it was: no flicker to an empty page.
     expect(card(bob.page, "Boat")).to_be_visible()
     create_asset(ada.page, "Lighthouse")
+    held[0] = False
 
     expect(bob.page.get_by_test_id("connection")).to_have_attribute("data-status", "open")
     expect(card(bob.page, "Lighthouse")).to_be_visible()
