@@ -6,7 +6,9 @@ never touch a NATS server that happens to run on the machine.
 
 from __future__ import annotations
 
+import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -26,13 +28,46 @@ def find_binary() -> str:
 
 
 def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as sock:
+    """A port free now, for a server started next, from below the system's ephemeral range.
+
+    A port the system hands out for `bind(0)` comes from the range it also gives every
+    outgoing connection, so one could take it before the server binds it. Below that range
+    only another deliberate choice can, and random picks from ~20,000 ports rarely meet.
+    """
+    low = _ephemeral_range()[0]
+    for _ in range(200):
+        candidate = random.randrange(_FIRST_CHOSEN_PORT, low)
+        with socket.socket() as sock:
+            try:
+                sock.bind((host, candidate))
+            except OSError:
+                continue  # in use: try another
+            return candidate
+    with socket.socket() as sock:  # a crowded machine: take what the system gives
         sock.bind((host, 0))
         return sock.getsockname()[1]
 
 
+_FIRST_CHOSEN_PORT = 10_000
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    """The system's range for outgoing connections (Linux); IANA's where it cannot be read."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        if int(low) > _FIRST_CHOSEN_PORT + 1_000:
+            return int(low), int(high)
+    except (OSError, ValueError):
+        pass
+    return 49_152, 65_535
+
+
 class NatsServer:
-    """One nats-server process: `start()` returns once it accepts connections."""
+    """One nats-server process: `start()` returns once it accepts connections.
+
+    Readiness is the server's own ports file (`--ports_file_dir`), written once it listens:
+    a connection accepted on the port could be another process's.
+    """
 
     def __init__(
         self,
@@ -56,6 +91,7 @@ class NatsServer:
 
     def command(self) -> list[str]:
         command = [find_binary(), "-a", self.host, "-p", str(self.port), "-js", "-sd", str(self.store_dir)]
+        command += ["--ports_file_dir", str(self.store_dir)]
         if self.config_file is not None:
             command += ["-c", str(self.config_file)]
         return command
@@ -72,17 +108,16 @@ class NatsServer:
             preexec_fn=die_with_parent,
         )
         log.close()
+        ports_file = self.store_dir / f"{Path(find_binary()).name}_{self.process.pid}.ports"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"nats-server exited with {self.process.returncode}; see {self.log_file}")
-            try:
-                with socket.create_connection((self.host, self.port), timeout=0.2):
-                    return self
-            except OSError:
-                time.sleep(0.02)
+            if _client_port(ports_file) == self.port:
+                return self
+            time.sleep(0.02)
         self.stop()
-        raise TimeoutError(f"nats-server did not listen on {self.url} within {timeout}s")
+        raise TimeoutError(f"nats-server did not listen within {timeout}s; see {self.log_file}")
 
     def stop(self, timeout: float = 10.0) -> None:
         if self.process is None or self.process.poll() is not None:
@@ -105,3 +140,13 @@ class NatsServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _client_port(ports_file: Path) -> int | None:
+    """The client port a nats-server wrote to its ports file, or None while it has not (yet)."""
+    try:
+        ports = json.loads(ports_file.read_text())
+    except (FileNotFoundError, ValueError):
+        return None  # not written yet, or caught half-written
+    urls = ports.get("nats") or []
+    return int(urls[0].rsplit(":", 1)[1]) if urls else None
