@@ -200,7 +200,7 @@ def make_usage() -> Callable[..., UsageRecorded]:
     return make
 
 
-async def eventually(ledger: LedgerStore, check: Callable[[], Awaitable[bool]], timeout: float = 10) -> None:
+async def eventually(ledger: LedgerStore, check: Callable[[], Awaitable[bool]], timeout: float = 30) -> None:
     """Wait until `check()` holds, re-checking at each change of the ledger, failing after `timeout` seconds."""
     async with asyncio.timeout(timeout):
         while True:

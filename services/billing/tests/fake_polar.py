@@ -64,7 +64,7 @@ class FakePolar:
     def distinct(self) -> int:
         return len(self.events)
 
-    async def wait_until(self, predicate: Any, timeout: float = 10) -> None:
+    async def wait_until(self, predicate: Any, timeout: float = 30) -> None:
         async with asyncio.timeout(timeout), self._changed:
             await self._changed.wait_for(lambda: predicate(self))
 

@@ -90,7 +90,7 @@ class SteppedSleep:
             self._asked.notify_all()
         await self._go_on.acquire()
 
-    async def asked(self, times: int, timeout: float = 10) -> None:
+    async def asked(self, times: int, timeout: float = 30) -> None:
         async with asyncio.timeout(timeout), self._asked:
             await self._asked.wait_for(lambda: len(self.delays) >= times)
 

@@ -64,7 +64,7 @@ async def spend(ledger: LedgerStore, bus: Bus, *events: UsageRecorded) -> None:
     for usage in events:
         await bus.persist(usage, msg_id=usage.id)
     ids = {usage.id for usage in events}
-    async with asyncio.timeout(10):
+    async with asyncio.timeout(30):
         while True:
             changed = ledger.changes.next
             if ids <= {u.id for u in await ledger.unsynced(100_000)}:
