@@ -1,6 +1,7 @@
 """Presence merges this gateway's connections with other gateways' beacons until they expire."""
 
 from makefx_contracts.presence import PresenceEntry
+from makefx_gateway.realtime.hub import PRESENCE_BATCH_MAX_SECONDS, PRESENCE_BATCH_SECONDS, presence_window
 from makefx_gateway.realtime.presence import PresenceBoard, local_entries
 
 
@@ -46,3 +47,9 @@ def test_neither_a_gateways_own_beacon_nor_an_empty_one_is_news():
     board = PresenceBoard(gateway_id="gw-a")
     assert board.is_news(board.beacon("spc", [PresenceEntry(user_id="u1", name="Ada")])) is False
     assert board.is_news(PresenceBoard(gateway_id="gw-b").beacon("spc", [])) is False
+
+
+def test_a_small_room_hears_of_a_newcomer_at_once_and_a_big_one_gathers_changes_longer():
+    assert presence_window(1) == presence_window(100) == PRESENCE_BATCH_SECONDS
+    assert presence_window(100) < presence_window(500) < presence_window(1_000) <= PRESENCE_BATCH_MAX_SECONDS
+    assert presence_window(100_000) == PRESENCE_BATCH_MAX_SECONDS

@@ -67,6 +67,19 @@ class Room:
 # Presence changes within this window go out as one frame per socket (and one beacon):
 # 1,000 sockets joining cost ~1,000 frames a window instead of ~500,000 in all.
 PRESENCE_BATCH_SECONDS = 0.05
+PRESENCE_BATCH_MAX_SECONDS = 1.0
+
+
+def presence_window(sockets: int) -> float:
+    """How long a room gathers presence changes before one frame per socket goes out.
+
+    Each window costs a frame to every socket, and in a big room people come and go more
+    often: 1,000 sockets joining in 50 ms windows cost ~200,000 frames. The window grows
+    with the room (0.05 s up to 100 sockets, 0.5 s at 1,000, at most 1 s), so the frames
+    per change stay about the same while a small room still sees a newcomer at once.
+    """
+    return min(PRESENCE_BATCH_MAX_SECONDS, PRESENCE_BATCH_SECONDS * max(1.0, sockets / 100))
+
 
 # A room handles its notices one at a time: a stuck database read must not hold up the next one.
 _ROLE_READ_SECONDS = 2.0
@@ -224,7 +237,7 @@ class SpaceHub:
             room.presence_due = asyncio.create_task(self._send_presence(room))
 
     async def _send_presence(self, room: Room) -> None:
-        await asyncio.sleep(PRESENCE_BATCH_SECONDS)
+        await asyncio.sleep(presence_window(len(room.connections)))
         room.presence_due = None
         if room.announce_due:
             room.announce_due = False
