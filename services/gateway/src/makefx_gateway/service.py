@@ -266,8 +266,7 @@ class Spaces:
         # here so they drop the space's data. Until then nothing else holds any.
 
     async def role_of(self, space_id: str, user_id: str) -> Role | None:
-        async with self.store.transaction() as tx:
-            return await tx.role(space_id, user_id)
+        return await self.store.role(space_id, user_id)
 
     async def members(self, user_id: str, space_id: str) -> list[MemberProfile]:
         async with self.store.transaction() as tx:

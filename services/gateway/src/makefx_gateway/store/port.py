@@ -60,6 +60,10 @@ class GatewayStore(Protocol):
         """A unit of work; `write=True` for one that changes rows (it takes the write lock up front)."""
         ...
 
+    async def role(self, space_id: str, user_id: str) -> Role | None:
+        """A member's role, read on its own: the check before every socket message, kept cheap."""
+        ...
+
     async def migrate(self) -> int: ...
     async def problem(self) -> str | None:
         """None when the database answers, else a sentence saying why it does not."""

@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import bindparam, func, update
 from sqlalchemy import delete as sql_delete
-from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
@@ -37,6 +37,15 @@ class SqlStore(Database):
     async def transaction(self, *, write: bool = False) -> AsyncIterator[SqlTransaction]:
         async with self.session(write=write) as session:
             yield SqlTransaction(session)
+
+    async def role(self, space_id: str, user_id: str) -> Role | None:
+        role = await self.read_one(_ROLE, {"space_id": space_id, "user_id": user_id})
+        return Role(role) if role else None
+
+
+_ROLE = select(MemberRow.role).where(
+    col(MemberRow.space_id) == bindparam("space_id"), col(MemberRow.user_id) == bindparam("user_id")
+)
 
 
 class SqlTransaction:
