@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Executable, text
+from sqlalchemy import Executable, Row, text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -64,15 +64,15 @@ class Database:
             await session.connection(execution_options={WRITE: write})
             yield session
 
-    async def read_one(self, statement: Executable, parameters: dict[str, Any]) -> Any:
-        """The first column of the first row of one read (None without a row), without an ORM session.
+    async def read_row(self, statement: Executable, parameters: dict[str, Any]) -> Row[Any] | None:
+        """The first row of one read (None without one), its columns by name, without an ORM session.
 
         For the hottest reads: an ORM session around one SELECT cost 1.4 ms of CPU against
         0.85 ms for a plain connection (SQLite, measured; most of the rest is aiosqlite's
         thread hops).
         """
         async with self._reachable(), self.engine.connect() as connection:
-            return (await connection.execute(statement, parameters)).scalar()
+            return (await connection.execute(statement, parameters)).first()
 
     @contextlib.asynccontextmanager
     async def _reachable(self) -> AsyncIterator[None]:

@@ -152,8 +152,7 @@ class Accounts:
     async def authenticate(self, access_token: str) -> Principal:
         """The principal of a valid access token whose session is still live (logout is immediate)."""
         claims = self.tokens.verify(access_token)
-        async with self.store.transaction() as tx:
-            session = await tx.session(claims.session_id)
+        session = await self.store.session_by_id(claims.session_id)
         if session is None or session.user_id != claims.user_id or not session.is_live(self.clock()):
             raise Unauthenticated(
                 "the session of this access token has ended: sign in again", details={"reason": "revoked"}

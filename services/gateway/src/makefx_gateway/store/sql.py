@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, update
+from sqlalchemy import Row, bindparam, func, update
 from sqlalchemy import delete as sql_delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -39,13 +39,19 @@ class SqlStore(Database):
             yield SqlTransaction(session)
 
     async def role(self, space_id: str, user_id: str) -> Role | None:
-        role = await self.read_one(_ROLE, {"space_id": space_id, "user_id": user_id})
-        return Role(role) if role else None
+        row = await self.read_row(_ROLE, {"space_id": space_id, "user_id": user_id})
+        return Role(row.role) if row else None
+
+    async def session_by_id(self, session_id: str) -> Session | None:
+        row = await self.read_row(_SESSION, {"session_id": session_id})
+        return _session(row) if row else None
 
 
+# The reads of every request, prepared once: a member's role, a session (is the token's sign-in live).
 _ROLE = select(MemberRow.role).where(
     col(MemberRow.space_id) == bindparam("space_id"), col(MemberRow.user_id) == bindparam("user_id")
 )
+_SESSION = select(SessionRow).where(col(SessionRow.id) == bindparam("session_id"))
 
 
 class SqlTransaction:
@@ -217,7 +223,7 @@ def _user(row: UserRow) -> User:
     )
 
 
-def _session(row: SessionRow) -> Session:
+def _session(row: SessionRow | Row[Any]) -> Session:
     return Session(
         id=row.id,
         user_id=row.user_id,
