@@ -114,11 +114,10 @@ class MediaService:
 
         space_id, variant_id = request.space_id, request.variant_id
         extension = measured.media_type.extension
+        main_key = _file_key(kind, space_id, variant_id, extension)
         if kind is MediaKind.IMAGE:
-            main_key = object_keys.image_key(space_id, variant_id, extension)
-            derived_key = object_keys.thumb_key(space_id, variant_id)
+            derived_key: str | None = object_keys.thumb_key(space_id, variant_id)
         else:
-            main_key = object_keys.media_key(space_id, variant_id, extension)
             derived_key = object_keys.poster_key(space_id, variant_id) if kind is MediaKind.VIDEO else None
         # The thumbnail and the move go side by side: nothing reads these keys before the variant
         # completes, and an ingest repeated after a crash between them finds the main object and
@@ -316,6 +315,11 @@ def _stored_keys(space_id: str, variant_id: str) -> set[str]:
         object_keys.poster_key(space_id, variant_id),
     }
     for kind, types in domain.ALLOWED.items():
-        file_key = object_keys.image_key if kind is MediaKind.IMAGE else object_keys.media_key
-        keys.update(file_key(space_id, variant_id, media_type.extension) for media_type in types)
+        keys.update(_file_key(kind, space_id, variant_id, media_type.extension) for media_type in types)
     return keys
+
+
+def _file_key(kind: MediaKind, space_id: str, variant_id: str, extension: str) -> str:
+    """The seed's key of a variant's file: `images/…` for an image, `media/…` for audio and video."""
+    file_key = object_keys.image_key if kind is MediaKind.IMAGE else object_keys.media_key
+    return file_key(space_id, variant_id, extension)

@@ -162,9 +162,8 @@ class SqlTransaction:
     # -- members -------------------------------------------------------------------------
 
     async def role(self, space_id: str, user_id: str) -> Role | None:
-        statement = select(MemberRow.role).where(MemberRow.space_id == space_id, MemberRow.user_id == user_id)
-        role = (await self.db.exec(statement)).first()
-        return Role(role) if role else None
+        row = (await self.db.execute(_ROLE, {"space_id": space_id, "user_id": user_id})).first()
+        return Role(row.role) if row else None
 
     async def member(self, space_id: str, user_id: str) -> MemberProfile | None:
         statement = (
