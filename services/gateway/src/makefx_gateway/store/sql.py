@@ -162,8 +162,8 @@ class SqlTransaction:
     # -- members -------------------------------------------------------------------------
 
     async def role(self, space_id: str, user_id: str) -> Role | None:
-        row = (await self.db.execute(_ROLE, {"space_id": space_id, "user_id": user_id})).first()
-        return Role(row.role) if row else None
+        role = (await self.db.exec(_ROLE, params={"space_id": space_id, "user_id": user_id})).first()
+        return Role(role) if role else None
 
     async def member(self, space_id: str, user_id: str) -> MemberProfile | None:
         statement = (
